@@ -1,0 +1,190 @@
+"""Stage 1, harvest: store responses exactly as received in `raw_records`.
+
+Harvesting only keeps bytes; it does not interpret them (normalize does). What it checks is
+that a payload is UTF-8 JSON: anything else is quarantined with its reason and counted.
+A key gets a new `raw_records` row only when its content changed, so re-harvesting the same
+responses changes nothing, and a changed response keeps the earlier snapshot beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from preservation import progress
+from preservation.errors import PreservationError
+from preservation.sources import get_source
+from preservation.store import scalar, transaction
+
+PAYLOAD_SUFFIXES = {".json", ".jsonl"}
+
+
+@dataclass
+class HarvestResult:
+    run_id: int
+    source: str
+    payloads: int = 0
+    new_payloads: int = 0
+    quarantined: int = 0
+    ignored_files: int = 0
+
+
+@dataclass
+class Payload:
+    """One response: where it came from and its body, before any interpretation."""
+
+    key: str
+    request: str
+    body: bytes
+
+
+def start_run(con: duckdb.DuckDBPyConnection, source: str, transport: str, scope: str) -> int:
+    """Open a harvest_log row and return its run id."""
+    with transaction(con):
+        run_id = scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM harvest_log")
+        con.execute(
+            "INSERT INTO harvest_log (run_id, source, transport, scope, started_at, status) "
+            "VALUES (?, ?, ?, ?, ?, 'running')",
+            [run_id, source, transport, scope, datetime.now(UTC)],
+        )
+    return run_id
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, result: HarvestResult, status: str, message: str | None
+) -> None:
+    with transaction(con):
+        con.execute(
+            "UPDATE harvest_log SET finished_at = ?, status = ?, payloads = ?, new_payloads = ?, "
+            "quarantined = ?, message = ? WHERE run_id = ?",
+            [
+                datetime.now(UTC),
+                status,
+                result.payloads,
+                result.new_payloads,
+                result.quarantined,
+                message,
+                result.run_id,
+            ],
+        )
+
+
+def store_payloads(
+    con: duckdb.DuckDBPyConnection, source: str, run_id: int, payloads: list[Payload]
+) -> tuple[int, int]:
+    """Store a batch in one transaction; return (new payloads, quarantined payloads)."""
+    new = quarantined = 0
+    now = datetime.now(UTC)
+    with transaction(con):
+        for p in payloads:
+            sha = hashlib.sha256(p.body).hexdigest()
+            try:
+                body = p.body.decode("utf-8")
+                json.loads(body)
+            except UnicodeDecodeError as exc:
+                quarantine(con, source, p.key, sha, "harvest", f"not UTF-8: {exc}", p.body, run_id)
+                quarantined += 1
+                continue
+            except json.JSONDecodeError as exc:
+                quarantine(con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id)
+                quarantined += 1
+                continue
+            latest = scalar(
+                con,
+                "SELECT content_sha256 FROM raw_records WHERE source = ? AND key = ? "
+                "ORDER BY snapshot DESC LIMIT 1",
+                [source, p.key],
+            )
+            if latest == sha:
+                continue
+            con.execute(
+                "INSERT INTO raw_records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [source, p.key, run_id, now, p.request, sha, body],
+            )
+            new += 1
+    return new, quarantined
+
+
+def quarantine(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    key: str,
+    sha: str,
+    stage: str,
+    reason: str,
+    body: bytes | str,
+    run_id: int,
+) -> None:
+    """Keep a payload that could not be used, with why; the same bad content is kept once."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    con.execute(
+        "INSERT OR IGNORE INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source, key, sha, stage, reason, text, run_id],
+    )
+
+
+def folder_payloads(folder: Path, root: Path) -> Iterator[Payload]:
+    """Saved responses under `folder`: each .json file is one payload, each .jsonl line one."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix not in PAYLOAD_SUFFIXES:
+            continue
+        key = path.relative_to(folder).as_posix()
+        request = path.relative_to(root).as_posix()
+        if path.suffix == ".jsonl":
+            with path.open("rb") as lines:
+                for number, line in enumerate(lines, start=1):
+                    if line.strip():
+                        yield Payload(f"{key}#{number}", f"{request}#{number}", line.rstrip(b"\n"))
+        else:
+            yield Payload(key, request, path.read_bytes())
+
+
+def harvest_folder(
+    con: duckdb.DuckDBPyConnection, source: str, folder: Path, root: Path | None = None
+) -> HarvestResult:
+    """Harvest saved responses of `source` from `folder` (the folder transport).
+
+    `root` is the folder requests are recorded relative to (default: folder's parent), so
+    that the database does not depend on where a checkout lives.
+    """
+    get_source(source)
+    if not folder.is_dir():
+        raise PreservationError(f"{folder} is not a folder")
+    root = root or folder.parent
+    run_id = start_run(con, source, "folder", folder.relative_to(root).as_posix())
+    result = HarvestResult(run_id=run_id, source=source)
+    result.ignored_files = sum(
+        1 for p in folder.rglob("*") if p.is_file() and p.suffix not in PAYLOAD_SUFFIXES
+    )
+    batch: list[Payload] = []
+    try:
+        for payload in progress.track(folder_payloads(folder, root), f"harvest {source}"):
+            batch.append(payload)
+            if len(batch) >= 500:
+                _flush(con, source, run_id, batch, result)
+        _flush(con, source, run_id, batch, result)
+    except BaseException as exc:
+        finish_run(con, result, "failed", str(exc) or type(exc).__name__)
+        raise
+    finish_run(con, result, "ok", None)
+    return result
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    run_id: int,
+    batch: list[Payload],
+    result: HarvestResult,
+) -> None:
+    new, bad = store_payloads(con, source, run_id, batch)
+    result.payloads += len(batch)
+    result.new_payloads += new
+    result.quarantined += bad
+    batch.clear()

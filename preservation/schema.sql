@@ -1,0 +1,170 @@
+-- The preservation database: a public interface, documented in README.md ("Tables").
+-- Every statement is idempotent so that opening an existing database re-applies nothing harmful.
+-- Bump SCHEMA_VERSION in store.py when a table changes shape, and add a migration there.
+
+CREATE TABLE IF NOT EXISTS schema_info (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- One row per harvest run of one source: what was asked, what came back, what was kept.
+CREATE TABLE IF NOT EXISTS harvest_log (
+    run_id       INTEGER PRIMARY KEY,
+    source       VARCHAR NOT NULL,
+    transport    VARCHAR NOT NULL,      -- 'folder' (saved responses) or 'live'
+    scope        VARCHAR NOT NULL,      -- folder path, query, MBID list ...
+    started_at   TIMESTAMPTZ NOT NULL,
+    finished_at  TIMESTAMPTZ,
+    status       VARCHAR NOT NULL,      -- running | ok | failed
+    payloads     INTEGER DEFAULT 0,     -- responses read
+    new_payloads INTEGER DEFAULT 0,     -- responses whose content had not been stored before
+    skipped      INTEGER DEFAULT 0,     -- responses about something other than recordings
+    quarantined  INTEGER DEFAULT 0,
+    message      VARCHAR
+);
+
+-- Every response exactly as received. A key gets a new row only when its content changes,
+-- so earlier snapshots stay available to tell what changed or vanished.
+CREATE TABLE IF NOT EXISTS raw_records (
+    source         VARCHAR NOT NULL,
+    key            VARCHAR NOT NULL,    -- stable identity of the request (URL path+query, or file path)
+    snapshot       INTEGER NOT NULL,    -- harvest_log.run_id that first stored this content
+    fetched_at     TIMESTAMPTZ NOT NULL,
+    request        VARCHAR NOT NULL,    -- full URL or file path the payload came from
+    content_sha256 VARCHAR NOT NULL,
+    payload        VARCHAR NOT NULL,    -- the response body, byte-identical (UTF-8)
+    PRIMARY KEY (source, key, snapshot)
+);
+
+-- Responses (or lines) that could not be parsed. Nothing is dropped silently.
+CREATE TABLE IF NOT EXISTS quarantine (
+    source         VARCHAR NOT NULL,
+    key            VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    stage          VARCHAR NOT NULL,    -- harvest | normalize | import
+    reason         VARCHAR NOT NULL,
+    payload        VARCHAR,             -- the offending payload or line (invalid UTF-8 replaced)
+    first_seen_run INTEGER NOT NULL,
+    PRIMARY KEY (source, key, content_sha256)
+);
+
+-- One row per source record (a MusicBrainz recording or release, an archive item ...), normalized.
+CREATE TABLE IF NOT EXISTS recordings (
+    record_id      VARCHAR PRIMARY KEY, -- '<source>:<kind>:<id>'
+    source         VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,    -- recording | release | item
+    source_id      VARCHAR NOT NULL,    -- MBID, archive identifier, loc.gov item id
+    title          VARCHAR,
+    artists        VARCHAR[],
+    date           VARCHAR,             -- earliest known date as given: 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'
+    year           INTEGER,
+    date_source    VARCHAR,             -- which field the date came from
+    label          VARCHAR,
+    catalog_number VARCHAR,
+    matrix         VARCHAR,
+    take           VARCHAR,
+    side           VARCHAR,
+    isrcs          VARCHAR[],
+    duration_s     DOUBLE,
+    medium_format  VARCHAR,
+    release_ids    VARCHAR[],           -- MusicBrainz releases this record appears on
+    external_ids   VARCHAR[],           -- identifiers it carries for other sources: 'mb_release:<mbid>' ...
+    page_url       VARCHAR,             -- the record's own page at its source
+    date_kind      VARCHAR,             -- published | recorded: what the date means
+    raw_keys       VARCHAR[]            -- raw_records keys it was read from (provenance)
+);
+
+-- Where a copy of a recording can be heard or obtained (or, for catalogue_only, where it is documented).
+CREATE TABLE IF NOT EXISTS holdings (
+    record_id     VARCHAR NOT NULL,
+    url           VARCHAR NOT NULL,
+    platform      VARCHAR NOT NULL,
+    access_class  VARCHAR NOT NULL,     -- open_archive | free_stream | paid_stream | store | catalogue_only
+    closed_garden BOOLEAN,              -- commercial platform that decides alone what stays (NULL: unknown)
+    relation_type VARCHAR,              -- MusicBrainz url-relationship type, or the source's own kind
+    live          BOOLEAN NOT NULL,     -- false: ended relationship, dark or withdrawn item
+    status_note   VARCHAR,              -- why it is not live, when it is not
+    evidence      VARCHAR NOT NULL,     -- raw_records key that says so
+    PRIMARY KEY (record_id, url, relation_type)
+);
+
+-- Musical works and who wrote them (for the composition layer of rights).
+CREATE TABLE IF NOT EXISTS works (
+    work_id    VARCHAR PRIMARY KEY,     -- '<source>:work:<id>'
+    source     VARCHAR NOT NULL,
+    source_id  VARCHAR NOT NULL,
+    title      VARCHAR,
+    iswcs      VARCHAR[],
+    composers  VARCHAR[],
+    lyricists  VARCHAR[],
+    raw_keys   VARCHAR[]
+);
+
+-- Recording -> work edges, as stated by a source.
+CREATE TABLE IF NOT EXISTS recording_works (
+    record_id VARCHAR NOT NULL,
+    work_id   VARCHAR NOT NULL,
+    PRIMARY KEY (record_id, work_id)
+);
+
+-- Why two records were judged to be the same recording.
+CREATE TABLE IF NOT EXISTS links (
+    record_a VARCHAR NOT NULL,          -- record_a < record_b
+    record_b VARCHAR NOT NULL,
+    method   VARCHAR NOT NULL,          -- identifier (deterministic) | probabilistic
+    rule     VARCHAR NOT NULL,          -- which rule matched, e.g. 'shared_isrc'
+    evidence VARCHAR NOT NULL,          -- the shared value
+    PRIMARY KEY (record_a, record_b, rule)
+);
+
+-- Platform classification, loaded from preservation/data/*.csv on every run (data, not code).
+CREATE TABLE IF NOT EXISTS platforms (
+    domain        VARCHAR PRIMARY KEY,  -- matches the host and its subdomains
+    platform      VARCHAR NOT NULL,
+    access_class  VARCHAR,              -- fixed class for this domain; NULL: take it from the relationship type
+    closed_garden BOOLEAN NOT NULL,
+    note          VARCHAR
+);
+CREATE TABLE IF NOT EXISTS relationship_types (
+    relation_type VARCHAR PRIMARY KEY,  -- MusicBrainz url-relationship type (or a source's own kind)
+    access_class  VARCHAR NOT NULL,
+    note          VARCHAR
+);
+
+-- One cluster per recording: the records judged to be the same recording.
+CREATE TABLE IF NOT EXISTS clusters (
+    cluster_id VARCHAR NOT NULL,
+    record_id  VARCHAR PRIMARY KEY
+);
+
+-- Public-domain status per cluster, jurisdiction and layer, as of a date.
+CREATE TABLE IF NOT EXISTS rights_status (
+    cluster_id   VARCHAR NOT NULL,
+    jurisdiction VARCHAR NOT NULL,      -- US | EU ...
+    layer        VARCHAR NOT NULL,      -- recording | composition
+    as_of        DATE NOT NULL,
+    status       VARCHAR NOT NULL,      -- public_domain | in_copyright | undetermined
+    expires_year INTEGER,               -- last year of protection, when known
+    rule_id      VARCHAR NOT NULL,
+    reasons      VARCHAR[] NOT NULL,
+    PRIMARY KEY (cluster_id, jurisdiction, layer)
+);
+
+-- Risk of loss per cluster, with the reasons that produced it.
+CREATE TABLE IF NOT EXISTS risk (
+    cluster_id         VARCHAR PRIMARY KEY,
+    as_of              DATE NOT NULL,
+    title              VARCHAR,
+    artists            VARCHAR[],
+    year               INTEGER,
+    status             VARCHAR NOT NULL, -- open_public_domain | open_unclear_rights | free_stream_only | closed_garden_only | store_only | catalogue_only
+    risk_level         VARCHAR NOT NULL, -- high | medium | low
+    score              DOUBLE NOT NULL,  -- 0..100, higher is more at risk
+    live_platforms     VARCHAR[] NOT NULL,
+    access_classes     VARCHAR[] NOT NULL,
+    single_platform    BOOLEAN NOT NULL,
+    closed_garden_only BOOLEAN NOT NULL,
+    has_open_copy      BOOLEAN NOT NULL,
+    vanished           BOOLEAN NOT NULL, -- a holding is known but no longer live (ended, dark)
+    reasons            VARCHAR[] NOT NULL
+);

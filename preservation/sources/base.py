@@ -1,0 +1,140 @@
+"""The interface every source implements, and the rows a source's parser produces.
+
+A source knows how to turn one response payload into normalized rows. How the payload got
+here (a live HTTP request, or a file of saved responses) is the transport's business, not the
+parser's: the same `parse` serves both, so the bundled sample exercises the live parsers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class MalformedPayload(ValueError):
+    """The payload claims to be of a kind this source knows, but its content is unusable."""
+
+
+@dataclass
+class Record:
+    """One source record (a recording, a release whose tracks are unknown, an archive item)."""
+
+    source: str
+    kind: str  # recording | release | item
+    source_id: str
+    title: str | None = None
+    artists: list[str] = field(default_factory=list)
+    date: str | None = None
+    date_kind: str | None = None  # published | recorded
+    date_source: str | None = None
+    label: str | None = None
+    catalog_number: str | None = None
+    matrix: str | None = None
+    take: str | None = None
+    side: str | None = None
+    isrcs: list[str] = field(default_factory=list)
+    duration_s: float | None = None
+    medium_format: str | None = None
+    release_ids: list[str] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+    page_url: str | None = None
+    work_ids: list[str] = field(default_factory=list)
+
+    @property
+    def record_id(self) -> str:
+        return f"{self.source}:{self.kind}:{self.source_id}"
+
+
+@dataclass
+class Holding:
+    """A place where a copy of the record can be heard or obtained, as the source states it."""
+
+    record_id: str
+    url: str
+    relation_type: str  # MusicBrainz url-relationship type, or 'archive item'
+    live: bool = True
+    status_note: str | None = None
+
+
+@dataclass
+class Work:
+    """A musical work and its writers, as a source states them."""
+
+    source: str
+    source_id: str
+    title: str | None = None
+    iswcs: list[str] = field(default_factory=list)
+    composers: list[str] = field(default_factory=list)
+    lyricists: list[str] = field(default_factory=list)
+
+    @property
+    def work_id(self) -> str:
+        return f"{self.source}:work:{self.source_id}"
+
+
+@dataclass
+class Parsed:
+    """What one payload yielded. `skipped` names why a payload yielded nothing on purpose."""
+
+    records: list[Record] = field(default_factory=list)
+    holdings: list[Holding] = field(default_factory=list)
+    works: list[Work] = field(default_factory=list)
+    skipped: str | None = None
+
+
+class Source(Protocol):
+    """A source plugin. Register an instance in preservation/sources/__init__.py."""
+
+    name: str
+    description: str
+
+    def parse(self, payload: Any, key: str) -> Parsed:
+        """Normalize one decoded JSON payload; raise MalformedPayload when it is unusable."""
+        ...
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def clean_date(value: Any) -> str | None:
+    """A partial ISO date ('1953', '1953-10', '1953-10-11') from a source's date text, or None.
+
+    Only a plausible calendar prefix is kept: '0000', month 13 or day 45 give None, so a bad
+    date never becomes a confident one.
+    """
+    if not isinstance(value, str):
+        return None
+    m = _DATE.match(value.strip())
+    if not m:
+        return None
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    if not 1000 <= int(year) <= 2999:
+        return None
+    if month is None:
+        return year
+    if not 1 <= int(month) <= 12:
+        return year
+    if day is None or not 1 <= int(day) <= 31:
+        return f"{year}-{month}"
+    return f"{year}-{month}-{day}"
+
+
+def text(value: Any) -> str | None:
+    """A stripped non-empty string, or None; lists give their first element."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise MalformedPayload(f"expected text, got {type(value).__name__}")
+    s = str(value).strip()
+    return s or None
+
+
+def text_list(value: Any) -> list[str]:
+    """A list of stripped non-empty strings from a string, a list, or None."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [t for t in (text(v) for v in items) if t]

@@ -1,0 +1,109 @@
+"""The DuckDB store: where the database is, its schema, and transactional writes.
+
+Every stage opens the database through `connect`, which applies the schema (idempotently)
+and refuses a database written by a newer schema version than this code understands.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from preservation.errors import PreservationError
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "preservation.duckdb"
+DB_ENV_VAR = "PRESERVATION_DB"
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: the explicit argument, else $PRESERVATION_DB, else ./preservation.duckdb."""
+    return Path(db or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
+
+
+def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database for writing, with the current schema applied."""
+    path = resolve_db_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise PreservationError(f"cannot open database {path}: {exc}") from exc
+    _apply_schema(con, path)
+    return con
+
+
+def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open an existing database read-only, with access to other files and databases switched off."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise PreservationError(f"no database at {path}: run `preservation run` first")
+    try:
+        # enable_external_access=false refuses ATTACH, COPY ... TO and file-reading functions.
+        return duckdb.connect(
+            str(path),
+            read_only=True,
+            config={"enable_external_access": False, "lock_configuration": True},
+        )
+    except duckdb.Error as exc:
+        raise PreservationError(f"cannot open database {path} read-only: {exc}") from exc
+
+
+def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    with transaction(con):
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+        )
+        found = scalar(con, "SELECT value FROM schema_info WHERE key = 'schema_version'")
+        if found is not None and int(str(found)) > SCHEMA_VERSION:
+            raise PreservationError(
+                f"{path} has schema version {found}, newer than this program's {SCHEMA_VERSION}: "
+                "upgrade preservation"
+            )
+        con.execute(resources.files("preservation").joinpath("schema.sql").read_text())
+        con.execute(
+            "INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run a block of writes as one transaction: all of it lands, or none of it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every table, for summaries and closing notes."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+    ]
+    return {n: int(str(scalar(con, f'SELECT count(*) FROM "{n}"'))) for n in names}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
+    """The single value a query returns (None for no row), with the result fully consumed."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
+    """A query's whole result as a polars DataFrame (through Arrow, no Python rows)."""
+    result = pl.from_arrow(con.execute(sql, params or []).to_arrow_table())
+    assert isinstance(result, pl.DataFrame)
+    return result
