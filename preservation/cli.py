@@ -1,0 +1,303 @@
+"""The `preservation` command line: each command is a thin wrapper over a documented function."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from preservation import __version__, store
+from preservation.assess import assess
+from preservation.errors import PreservationError
+from preservation.harvest import harvest_folder
+from preservation.link import link
+from preservation.normalize import normalize
+from preservation.pipeline import RunSummary, run
+from preservation.queries import load_queries, run_query, run_sql
+from preservation.report import write_reports
+from preservation.rights import JURISDICTIONS, recording_status
+
+app = typer.Typer(
+    help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rights_app = typer.Typer(help="Public-domain status of sound recordings.", no_args_is_help=True)
+app.add_typer(rights_app, name="rights")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar=store.DB_ENV_VAR, help="Database file [default: preservation.duckdb]."),
+]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Assess as of this date [default: today]."),
+]
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def friendly_errors(command: F) -> F:
+    """Turn expected failures into one line on stderr and exit status 1 (no traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (PreservationError, duckdb.Error, OSError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command("run")
+@friendly_errors
+def run_command(
+    db: DbOption = None,
+    input_dir: Annotated[
+        Path | None,
+        typer.Option("--input", help="Folder of saved responses [default: the bundled sample]."),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where reports are written.")] = Path(
+        "reports"
+    ),
+    as_of: AsOfOption = None,
+) -> None:
+    """Run the whole pipeline (harvest, normalize, link, assess, report) and print a summary."""
+    summary = run(db, input_dir, out_dir, as_of.date() if as_of else None)
+    _print_summary(summary)
+
+
+@app.command("harvest")
+@friendly_errors
+def harvest_command(
+    source: Annotated[str, typer.Argument(help="musicbrainz, internetarchive or loc.")],
+    input_dir: Annotated[
+        Path, typer.Option("--input", help="Folder of saved responses of this source.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Store saved responses of one source in raw_records (bad payloads are quarantined)."""
+    con = store.connect(db)
+    try:
+        result = harvest_folder(con, source, input_dir, input_dir.parent)
+    finally:
+        con.close()
+    out.print(
+        f"{source}: {result.payloads} payloads, {result.new_payloads} new, "
+        f"{result.quarantined} quarantined (run {result.run_id})"
+    )
+
+
+@app.command("normalize")
+@friendly_errors
+def normalize_command(db: DbOption = None) -> None:
+    """Rebuild recordings, holdings and works from the harvested payloads."""
+    with _connection(db) as con:
+        result = normalize(con)
+    out.print(
+        f"{result.payloads} payloads -> {result.records} records, {result.holdings} holdings, "
+        f"{result.works} works; {result.quarantined} quarantined, "
+        f"{sum(result.skipped.values())} skipped"
+    )
+
+
+@app.command("link")
+@friendly_errors
+def link_command(db: DbOption = None) -> None:
+    """Group records of the same recording into clusters."""
+    with _connection(db) as con:
+        result = link(con)
+    out.print(f"{result.records} records, {result.links} links -> {result.clusters} clusters")
+
+
+@app.command("assess")
+@friendly_errors
+def assess_command(db: DbOption = None, as_of: AsOfOption = None) -> None:
+    """Compute rights status and risk of loss for every cluster."""
+    with _connection(db) as con:
+        result = assess(con, as_of.date() if as_of else None)
+    out.print(f"{result.clusters} clusters assessed as of {result.as_of}: {result.at_risk} at risk")
+
+
+@app.command("report")
+@friendly_errors
+def report_command(
+    db: DbOption = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where reports are written.")] = Path(
+        "reports"
+    ),
+) -> None:
+    """Write at-risk.html and the acquisition list (CSV and JSON)."""
+    with _connection(db) as con:
+        paths = write_reports(con, out_dir)
+    for path in paths:
+        out.print(str(path))
+
+
+@app.command("query")
+@friendly_errors
+def query_command(
+    name: Annotated[str | None, typer.Argument(help="Query name; omit to list them.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Parameter as key=value.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Run a named query from queries/ (read-only), or list them."""
+    if name is None:
+        for query in load_queries().values():
+            out.print(f"[bold]{query.name}[/bold]: {query.question}", highlight=False)
+        return
+    given = dict(_key_value(p) for p in param or [])
+    con = store.connect_read_only(db)
+    try:
+        columns, rows = run_query(con, name, given)
+    finally:
+        con.close()
+    _emit(columns, rows, fmt)
+
+
+@app.command("sql")
+@friendly_errors
+def sql_command(
+    sql: Annotated[str, typer.Argument(help="SELECT statement(s) to run.")],
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Run ad-hoc SQL read-only: writes, ATTACH, COPY and file access are refused."""
+    con = store.connect_read_only(db)
+    try:
+        columns, rows = run_sql(con, sql)
+    finally:
+        con.close()
+    _emit(columns, rows, fmt)
+
+
+@rights_app.command("check")
+@friendly_errors
+def rights_check_command(
+    jurisdiction: Annotated[str, typer.Option(help=f"One of {', '.join(JURISDICTIONS)}.")] = "US",
+    published: Annotated[int | None, typer.Option(help="Year of first publication.")] = None,
+    fixed: Annotated[int | None, typer.Option(help="Year of recording (fixation).")] = None,
+    as_of: AsOfOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """Is a sound recording public domain in a jurisdiction on a date? With the deciding rule."""
+    if jurisdiction not in JURISDICTIONS:
+        raise PreservationError(
+            f"unknown jurisdiction {jurisdiction!r}; known: {', '.join(JURISDICTIONS)}"
+        )
+    on = as_of.date() if as_of else date.today()
+    verdict = recording_status(jurisdiction, published, fixed, on)
+    result = {
+        "jurisdiction": jurisdiction,
+        "kind": "recording",
+        "as_of": on.isoformat(),
+        "status": verdict.status,
+        "expires_year": verdict.expires_year,
+        "rule": verdict.rule_id,
+        "reasons": verdict.reasons,
+    }
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    out.print(f"[bold]{verdict.status}[/bold] in {jurisdiction} as of {on} (rule {verdict.rule_id})")
+    for reason in verdict.reasons:
+        out.print(f"  - {reason}", highlight=False)
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"preservation {__version__}")
+        raise typer.Exit()
+
+
+class _connection:
+    """`with _connection(db) as con`: a writable connection, closed afterwards."""
+
+    def __init__(self, db: Path | None) -> None:
+        self.db = db
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.con = store.connect(self.db)
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise PreservationError(f"--param takes key=value, got {text!r}")
+    return key, value
+
+
+def _emit(columns: list[str], rows: list[tuple[object, ...]], fmt: Format) -> None:
+    if fmt is Format.json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, default=str, indent=1) + "\n")
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(";".join(map(str, v)) if isinstance(v, list) else v for v in row)
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    out.print(f"[bold]preservation run[/bold] -> {summary.db}")
+    for h in summary.harvests:
+        out.print(
+            f"  harvest {h.source}: {h.payloads} payloads ({h.new_payloads} new, "
+            f"{h.quarantined} quarantined)"
+        )
+    if summary.unknown_folders:
+        out.print(f"  skipped folders naming no source: {', '.join(summary.unknown_folders)}")
+    n = summary.normalized
+    if n is not None:
+        out.print(
+            f"  normalize: {n.records} records, {n.holdings} holdings, {n.works} works; "
+            f"{n.quarantined} quarantined; {sum(n.skipped.values())} payloads skipped"
+        )
+        for reason, count in sorted(n.skipped.items()):
+            out.print(f"    skipped {count} x {reason}", highlight=False)
+    if summary.linked:
+        out.print(f"  link: {summary.linked.links} links -> {summary.linked.clusters} clusters")
+    if summary.assessed:
+        a = summary.assessed
+        out.print(f"  assess (as of {a.as_of}): {a.at_risk} of {a.clusters} clusters at risk")
+    quarantined = summary.tables.get("quarantine", 0)
+    out.print(f"  quarantine: {quarantined} payloads kept with their reasons (query: quarantined)")
+    for path in summary.reports:
+        out.print(f"  wrote {path}")

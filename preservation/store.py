@@ -104,6 +104,4 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
     """A query's whole result as a polars DataFrame (through Arrow, no Python rows)."""
-    result = pl.from_arrow(con.execute(sql, params or []).to_arrow_table())
-    assert isinstance(result, pl.DataFrame)
-    return result
+    return con.sql(sql, params=params).pl()

@@ -1,0 +1,139 @@
+"""Named SQL queries (queries/*.sql) and read-only ad-hoc SQL over the database.
+
+A named query is a plain .sql file whose header says what it answers:
+
+    -- name: at_risk
+    -- question: Which recordings are at risk of loss, most urgent first, and why?
+    -- parameters:
+    --   limit: at most this many rows (default: 100)
+    -- columns: cluster_id, title, ...
+
+Parameters appear in the SQL as `$name` and are bound by DuckDB, never pasted into the text.
+Everything runs on a read-only connection with file access switched off, and only
+SELECT-like statements are accepted, so a query cannot change or leak anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from preservation.errors import PreservationError
+
+QUERIES_ENV_VAR = "PRESERVATION_QUERIES"
+READ_ONLY_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_PARAM = re.compile(r"^--\s{2,}(\w+):\s*(.*?)(?:\s*\(default:\s*(.*?)\))?\s*$")
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    question: str
+    sql: str
+    path: Path
+    parameters: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    columns: str = ""
+
+
+def queries_dir() -> Path:
+    """$PRESERVATION_QUERIES, else the queries/ folder beside the package (a checkout)."""
+    configured = os.environ.get(QUERIES_ENV_VAR)
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "queries"
+
+
+def parse_header(path: Path) -> NamedQuery:
+    """Read a named query's header comments: name, question, parameters and columns."""
+    sql = path.read_text(encoding="utf-8")
+    query = NamedQuery(name=path.stem, question="", sql=sql, path=path)
+    section = ""
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        body = line[2:].strip()
+        key, _, value = body.partition(":")
+        if key in {"name", "question", "parameters", "columns", "note"} and not line.startswith("--  "):
+            section = key
+            if key == "name":
+                query.name = value.strip()
+            elif key == "question":
+                query.question = value.strip()
+            elif key == "columns":
+                query.columns = value.strip()
+        elif section == "parameters" and (m := _PARAM.match(line)):
+            query.parameters[m.group(1)] = (m.group(2), m.group(3))
+        elif section == "question":
+            query.question += " " + body
+    if not query.question:
+        raise PreservationError(f"{path}: the header has no '-- question:' line")
+    return query
+
+
+def load_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
+    """Every named query in the folder, by name."""
+    directory = directory or queries_dir()
+    if not directory.is_dir():
+        raise PreservationError(f"no queries folder at {directory} (set ${QUERIES_ENV_VAR})")
+    found = (parse_header(p) for p in sorted(directory.glob("*.sql")))
+    return {q.name: q for q in found}
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but SELECT/EXPLAIN statements, naming the offending statement type."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise PreservationError(f"SQL error: {_first_line(exc)}") from exc
+    if not statements:
+        raise PreservationError("no SQL statement given")
+    for st in statements:
+        if st.type not in READ_ONLY_TYPES:
+            kind = str(st.type).rsplit(".", 1)[-1]
+            raise PreservationError(f"refused: {kind} statements are not allowed (read-only SQL)")
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run read-only SQL; return the column names and rows of the last statement."""
+    check_read_only(con, sql)
+    try:
+        cursor = con.execute(sql, params) if params else con.execute(sql)
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise PreservationError(f"SQL error: {_first_line(exc)}") from exc
+    columns = [d[0] for d in cursor.description or []]
+    return columns, rows
+
+
+def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, object]:
+    """The query's parameters from user strings and header defaults (numbers become numbers)."""
+    unknown = set(given) - set(query.parameters)
+    if unknown:
+        known = ", ".join(query.parameters) or "none"
+        raise PreservationError(f"{query.name}: unknown parameter {sorted(unknown)[0]!r} (known: {known})")
+    bound: dict[str, object] = {}
+    for name, (_, default) in query.parameters.items():
+        value = given.get(name, default)
+        if value is None:
+            raise PreservationError(f"{query.name}: parameter {name!r} is required")
+        bound[name] = int(value) if re.fullmatch(r"-?\d+", value) else value
+    return bound
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, name: str, given: dict[str, str] | None = None
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run the named query `name` with parameters `given` (strings, as typed by a user)."""
+    queries = load_queries()
+    if name not in queries:
+        raise PreservationError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
+    query = queries[name]
+    return run_sql(con, query.sql, bind_parameters(query, given or {}))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
