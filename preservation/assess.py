@@ -61,11 +61,15 @@ facts AS (
 ),
 copies AS (
     SELECT c.cluster_id,
-           list_sort(list_distinct(list(h.platform) FILTER (WHERE h.live AND h.access_class <> 'catalogue_only'))) AS platforms,
-           list_sort(list_distinct(list(h.access_class) FILTER (WHERE h.live AND h.access_class <> 'catalogue_only'))) AS classes,
-           bool_and(coalesce(h.closed_garden, false)) FILTER (WHERE h.live AND h.access_class <> 'catalogue_only') AS all_closed,
-           list_sort(list_distinct(list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')') FILTER (WHERE NOT h.live))) AS gone
-    FROM clusters c JOIN holdings h USING (record_id)
+           list_sort(list_distinct(list(h.platform) FILTER (WHERE is_copy))) AS platforms,
+           list_sort(list_distinct(list(h.access_class) FILTER (WHERE is_copy))) AS classes,
+           bool_and(coalesce(h.closed_garden, false)) FILTER (WHERE is_copy) AS all_closed,
+           list_sort(list_distinct(
+               list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')')
+               FILTER (WHERE NOT h.live))) AS gone
+    FROM clusters c
+    JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) h
+      USING (record_id)
     GROUP BY c.cluster_id
 )
 SELECT f.*, c.platforms, c.classes, c.all_closed, c.gone
@@ -105,7 +109,9 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
                 }
             )
         pd_somewhere = [j for j, v in verdicts.items() if v.status == "public_domain"]
-        risk_rows.append({**_risk(row, pd_somewhere), "cluster_id": row["cluster_id"], "as_of": as_of})
+        risk_rows.append(
+            {**_risk(row, pd_somewhere), "cluster_id": row["cluster_id"], "as_of": as_of}
+        )
     with transaction(con):
         con.execute("DELETE FROM rights_status")
         con.execute("DELETE FROM risk")
@@ -161,9 +167,7 @@ def _risk(row: dict[str, object], pd_somewhere: list[str]) -> dict[str, object]:
         reasons.append("a known copy is gone: " + "; ".join(gone))
     if pd_somewhere and not has_open:
         score += PD_WITHOUT_OPEN_COPY_BONUS
-        reasons.append(
-            f"public domain in {', '.join(pd_somewhere)} but no open archive holds it"
-        )
+        reasons.append(f"public domain in {', '.join(pd_somewhere)} but no open archive holds it")
     return {
         "title": row["title"],
         "artists": row["artists"] or [],

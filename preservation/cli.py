@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -42,7 +42,9 @@ err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", envvar=store.DB_ENV_VAR, help="Database file [default: preservation.duckdb]."),
+    typer.Option(
+        "--db", envvar=store.DB_ENV_VAR, help="Database file [default: preservation.duckdb]."
+    ),
 ]
 AsOfOption = Annotated[
     datetime | None,
@@ -50,7 +52,7 @@ AsOfOption = Annotated[
 ]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -224,7 +226,9 @@ def rights_check_command(
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
-    out.print(f"[bold]{verdict.status}[/bold] in {jurisdiction} as of {on} (rule {verdict.rule_id})")
+    out.print(
+        f"[bold]{verdict.status}[/bold] in {jurisdiction} as of {on} (rule {verdict.rule_id})"
+    )
     for reason in verdict.reasons:
         out.print(f"  - {reason}", highlight=False)
 

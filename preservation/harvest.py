@@ -25,6 +25,11 @@ from preservation.store import scalar, transaction
 PAYLOAD_SUFFIXES = {".json", ".jsonl"}
 
 
+def utc_now() -> datetime:
+    """Now in UTC, as the naive timestamp the tables store (documented as UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 @dataclass
 class HarvestResult:
     run_id: int
@@ -51,7 +56,7 @@ def start_run(con: duckdb.DuckDBPyConnection, source: str, transport: str, scope
         con.execute(
             "INSERT INTO harvest_log (run_id, source, transport, scope, started_at, status) "
             "VALUES (?, ?, ?, ?, ?, 'running')",
-            [run_id, source, transport, scope, datetime.now(UTC)],
+            [run_id, source, transport, scope, utc_now()],
         )
     return run_id
 
@@ -64,7 +69,7 @@ def finish_run(
             "UPDATE harvest_log SET finished_at = ?, status = ?, payloads = ?, new_payloads = ?, "
             "quarantined = ?, message = ? WHERE run_id = ?",
             [
-                datetime.now(UTC),
+                utc_now(),
                 status,
                 result.payloads,
                 result.new_payloads,
@@ -80,7 +85,7 @@ def store_payloads(
 ) -> tuple[int, int]:
     """Store a batch in one transaction; return (new payloads, quarantined payloads)."""
     new = quarantined = 0
-    now = datetime.now(UTC)
+    now = utc_now()
     with transaction(con):
         for p in payloads:
             sha = hashlib.sha256(p.body).hexdigest()
@@ -92,7 +97,9 @@ def store_payloads(
                 quarantined += 1
                 continue
             except json.JSONDecodeError as exc:
-                quarantine(con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id)
+                quarantine(
+                    con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id
+                )
                 quarantined += 1
                 continue
             latest = scalar(

@@ -10,8 +10,8 @@ The derived tables are rebuilt in one transaction, so a re-run gives identical c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 
@@ -119,7 +119,9 @@ def _merge_record(records: dict[str, tuple[Record, list[str]]], new: Record, key
     for f in fields(Record):
         name = f.name
         if name in MERGED_LISTS:
-            merged = getattr(old, name) + [v for v in getattr(new, name) if v not in getattr(old, name)]
+            merged = getattr(old, name) + [
+                v for v in getattr(new, name) if v not in getattr(old, name)
+            ]
             setattr(old, name, merged)
         elif name == "artists":
             old.artists = old.artists or new.artists
@@ -313,4 +315,3 @@ def _give_release_holdings_to_tracks(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM holdings WHERE record_id IN (SELECT release_record FROM covered)")
     con.execute("DELETE FROM recordings WHERE record_id IN (SELECT release_record FROM covered)")
     con.execute("DROP TABLE covered")
-

@@ -55,7 +55,9 @@ def parse_header(path: Path) -> NamedQuery:
             break
         body = line[2:].strip()
         key, _, value = body.partition(":")
-        if key in {"name", "question", "parameters", "columns", "note"} and not line.startswith("--  "):
+        if key in {"name", "question", "parameters", "columns", "note"} and not line.startswith(
+            "--  "
+        ):
             section = key
             if key == "name":
                 query.name = value.strip()
@@ -114,7 +116,9 @@ def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, objec
     unknown = set(given) - set(query.parameters)
     if unknown:
         known = ", ".join(query.parameters) or "none"
-        raise PreservationError(f"{query.name}: unknown parameter {sorted(unknown)[0]!r} (known: {known})")
+        raise PreservationError(
+            f"{query.name}: unknown parameter {sorted(unknown)[0]!r} (known: {known})"
+        )
     bound: dict[str, object] = {}
     for name, (_, default) in query.parameters.items():
         value = given.get(name, default)

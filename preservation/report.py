@@ -106,8 +106,10 @@ records AS (
     GROUP BY cluster_id
 ),
 live AS (
-    SELECT cluster_id, list(DISTINCT platform || ' (' || access_class || ')' ORDER BY 1) AS holdings
-    FROM (SELECT cluster_id, platform, access_class FROM held WHERE live)
+    SELECT cluster_id, list(DISTINCT holding ORDER BY holding) AS holdings
+    FROM (
+        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding FROM held WHERE live
+    )
     GROUP BY cluster_id
 ),
 evidence AS (
@@ -188,7 +190,7 @@ SELECT
     coalesce(live.access_class, 'none') AS access_class,
     count(*) AS clusters
 FROM risk AS k LEFT JOIN live USING (cluster_id)
-GROUP BY ALL
+GROUP BY decade, access_class
 ORDER BY decade = 'unknown', decade, access_class
 """
 
@@ -208,7 +210,10 @@ OTHER_COLOUR = "#555555"
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
-    """Write at-risk.html, acquisition-list.csv and acquisition-list.json into out_dir; return the paths."""
+    """Write at-risk.html, acquisition-list.csv and acquisition-list.json into out_dir.
+
+    Returns the paths written. The three files are rewritten whole on every run.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     clusters = _query(con, AT_RISK_SQL)
     rows = _acquisition(clusters)
@@ -259,7 +264,9 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 def _write_json(
     con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: str | None, out_dir: Path
 ) -> Path:
-    db_path = scalar(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    db_path = scalar(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
     document = {
         "generated_from": Path(str(db_path)).name if db_path else "",
         "as_of": as_of,
@@ -282,9 +289,7 @@ def _render_html(
     )
     env.tests["web_url"] = _is_web_url
     env.filters["host"] = lambda url: urlsplit(url).hostname or url
-    figures = [
-        (name, label, scalar(con, sql)) for name, (label, sql) in FIGURES.items()
-    ]
+    figures = [(name, label, scalar(con, sql)) for name, (label, sql) in FIGURES.items()]
     return env.get_template("at-risk.html.j2").render(
         as_of=as_of,
         figures=figures,

@@ -66,7 +66,9 @@ def us_term(published: int | None, recorded: int | None) -> Term | None:
         if pre_1972 or published < 1972:
             return Term(PRE_1972_END, PRE_1972_END, "US-1401-1957-1972", _PRE_1972_WHY)
         if recorded is not None and recorded > 1972 and published < 1978:
-            return _exact(published + 95, "US-304-1972-1977", "federal, published before 1978: 95 years")
+            return _exact(
+                published + 95, "US-304-1972-1977", "federal, published before 1978: 95 years"
+            )
         return Term(
             min(PRE_1972_END, _year_end(max(published, 1978) + 70)),
             None,
@@ -93,10 +95,20 @@ def eu_term(published: int | None, recorded: int | None) -> Term | None:
     """The EU term of a phonogram, or None when there is no date at all."""
     if published is not None:
         if recorded is not None and published > recorded + 50:
-            return _exact(recorded + 50, "EU-phonogram-fixation", "published over 50 years after fixation: 50 years from fixation")
+            return _exact(
+                recorded + 50,
+                "EU-phonogram-fixation",
+                "published over 50 years after fixation: 50 years from fixation",
+            )
         if published + 50 <= 2012:
-            return _exact(published + 50, "EU-phonogram-50", "published by 1962: 50 years, expired before the 2013 extension")
-        return _exact(published + 70, "EU-phonogram-70", "published 1963 or later: 70 years from publication")
+            return _exact(
+                published + 50,
+                "EU-phonogram-50",
+                "published by 1962: 50 years, expired before the 2013 extension",
+            )
+        return _exact(
+            published + 70, "EU-phonogram-70", "published 1963 or later: 70 years from publication"
+        )
     if recorded is None:
         return None
     earliest, latest = eu_term(recorded, recorded), eu_term(recorded + 50, recorded)
@@ -105,7 +117,9 @@ def eu_term(published: int | None, recorded: int | None) -> Term | None:
 
 
 _PRE_1972_WHY = "fixed before 15 Feb 1972 and published 1957 or later: protected until 15 Feb 2067"
-_UNKNOWN_PUB_WHY = "only the recording date is known: the term depends on when it was first published"
+_UNKNOWN_PUB_WHY = (
+    "only the recording date is known: the term depends on when it was first published"
+)
 TERMS = {"US": us_term, "EU": eu_term}
 
 
@@ -128,7 +142,10 @@ def recording_status(
             f"{jurisdiction}-no-date",
             ["no publication or recording date known"],
         )
-    known = [f"published {published}" if published else "", f"recorded {recorded}" if recorded else ""]
+    known = [
+        f"published {published}" if published else "",
+        f"recorded {recorded}" if recorded else "",
+    ]
     reasons = [", ".join(k for k in known if k), term.why]
     if term.high is not None and as_of > term.high:
         return Verdict("public_domain", term.high.year, term.rule_id, reasons)

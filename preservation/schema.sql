@@ -13,8 +13,8 @@ CREATE TABLE IF NOT EXISTS harvest_log (
     source       VARCHAR NOT NULL,
     transport    VARCHAR NOT NULL,      -- 'folder' (saved responses) or 'live'
     scope        VARCHAR NOT NULL,      -- folder path, query, MBID list ...
-    started_at   TIMESTAMPTZ NOT NULL,
-    finished_at  TIMESTAMPTZ,
+    started_at   TIMESTAMP NOT NULL,     -- UTC
+    finished_at  TIMESTAMP,              -- UTC
     status       VARCHAR NOT NULL,      -- running | ok | failed
     payloads     INTEGER DEFAULT 0,     -- responses read
     new_payloads INTEGER DEFAULT 0,     -- responses whose content had not been stored before
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS raw_records (
     source         VARCHAR NOT NULL,
     key            VARCHAR NOT NULL,    -- stable identity of the request (URL path+query, or file path)
     snapshot       INTEGER NOT NULL,    -- harvest_log.run_id that first stored this content
-    fetched_at     TIMESTAMPTZ NOT NULL,
+    fetched_at     TIMESTAMP NOT NULL,  -- UTC
     request        VARCHAR NOT NULL,    -- full URL or file path the payload came from
     content_sha256 VARCHAR NOT NULL,
     payload        VARCHAR NOT NULL,    -- the response body, byte-identical (UTF-8)

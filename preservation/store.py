@@ -23,7 +23,7 @@ DB_ENV_VAR = "PRESERVATION_DB"
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
-    """The database path: the explicit argument, else $PRESERVATION_DB, else ./preservation.duckdb."""
+    """The database: the argument, else $PRESERVATION_DB, else ./preservation.duckdb."""
     return Path(db or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
 
 
@@ -40,7 +40,7 @@ def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnecti
 
 
 def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open an existing database read-only, with access to other files and databases switched off."""
+    """Open an existing database read-only, with access to other files switched off."""
     path = resolve_db_path(db)
     if not path.exists():
         raise PreservationError(f"no database at {path}: run `preservation run` first")
@@ -58,7 +58,8 @@ def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDB
 def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     with transaction(con):
         con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_info "
+            "(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
         )
         found = scalar(con, "SELECT value FROM schema_info WHERE key = 'schema_version'")
         if found is not None and int(str(found)) > SCHEMA_VERSION:
@@ -102,6 +103,8 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return rows[0][0] if rows else None
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> pl.DataFrame:
     """A query's whole result as a polars DataFrame (through Arrow, no Python rows)."""
     return con.sql(sql, params=params).pl()

@@ -77,7 +77,9 @@ def _gone(identifier: str, why: str) -> Parsed:
         source_id=identifier,
         page_url=f"{DETAILS}/{identifier}",
     )
-    holding = Holding(record.record_id, record.page_url, "archive item", live=False, status_note=why)
+    holding = Holding(
+        record.record_id, record.page_url, "archive item", live=False, status_note=why
+    )
     return Parsed(records=[record], holdings=[holding])
 
 

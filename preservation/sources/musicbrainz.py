@@ -126,7 +126,9 @@ def _label_and_catalog(release: dict[str, Any]) -> tuple[str | None, str | None]
 
 
 def _formats(release: dict[str, Any]) -> list[str]:
-    return [f for m in _list(release, "media") if isinstance(m, dict) if (f := text(m.get("format")))]
+    return [
+        f for m in _list(release, "media") if isinstance(m, dict) if (f := text(m.get("format")))
+    ]
 
 
 def _url_holdings(entity: dict[str, Any], record_id: str, out: Parsed) -> None:
