@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,12 @@ run: $(STAMP)
 	$(BIN)/preservation run --db preservation.duckdb --out reports
 
 test: $(STAMP)
+	$(BIN)/ruff check preservation tests
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check preservation tests bench
-	$(BIN)/ruff format --check preservation tests bench
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/ruff check preservation tests
+	$(BIN)/ruff format --check preservation tests
 
 clean:
 	rm -rf $(VENV) preservation.duckdb reports/*.html reports/*.csv reports/*.json

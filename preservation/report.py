@@ -14,10 +14,12 @@ at-risk.html
 acquisition-list.csv and acquisition-list.json
     One row per at-risk cluster (risk level high or medium), highest score first, then by
     cluster_id, with the columns of `ACQUISITION_COLUMNS`. Both files come from
-    `acquisition_rows`, so they never disagree. The list columns (`LIST_COLUMNS`) are real
-    lists in JSON and ';'-joined in the CSV. The CSV is UTF-8 with a header row, and any cell
-    that a spreadsheet would read as a formula is neutralised with a leading apostrophe
-    (the JSON keeps the text unchanged). The JSON file is one object:
+    `acquisition_rows`, so they never disagree. The list columns (musicbrainz_ids, archive_ids,
+    artists, holdings, reasons, evidence_urls) are real lists in JSON and ';'-joined in the
+    CSV; label, catalog_number and matrix are text ('; '-joined when a cluster's records
+    disagree). The CSV is UTF-8 with a header row, and any cell that a spreadsheet would read
+    as a formula is neutralised with a leading apostrophe (the JSON keeps the text unchanged).
+    The JSON file is one object:
 
         {"generated_from": "<database file name, '' for an in-memory database>",
          "as_of": "<assessment date, YYYY-MM-DD, or null before any assessment>",
@@ -43,6 +45,7 @@ import vl_convert
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from preservation.queries import run_query
 from preservation.store import scalar
 
 HTML_NAME = "at-risk.html"
@@ -69,9 +72,6 @@ ACQUISITION_COLUMNS = (
     "score",
     "reasons",
     "evidence_urls",
-)
-LIST_COLUMNS = frozenset(
-    {"musicbrainz_ids", "archive_ids", "artists", "holdings", "reasons", "evidence_urls"}
 )
 
 # Cells starting with these are run as formulas by spreadsheet programs (CSV injection).
@@ -176,24 +176,6 @@ FIGURES: dict[str, tuple[str, str]] = {
     "vanished": ("with a vanished copy", "SELECT count(*) FROM risk WHERE vanished"),
 }
 
-# Clusters per decade and access class of their live holdings ('none': no live holding).
-# A cluster with live copies of several classes counts once in each class, so the chart
-# draws the classes side by side rather than stacked.
-DECADE_SQL = """
-WITH live AS (
-    SELECT DISTINCT c.cluster_id, h.access_class
-    FROM clusters AS c JOIN holdings AS h USING (record_id)
-    WHERE h.live
-)
-SELECT
-    CASE WHEN k.year IS NULL THEN 'unknown' ELSE (k.year // 10 * 10)::VARCHAR || 's' END AS decade,
-    coalesce(live.access_class, 'none') AS access_class,
-    count(*) AS clusters
-FROM risk AS k LEFT JOIN live USING (cluster_id)
-GROUP BY decade, access_class
-ORDER BY decade = 'unknown', decade, access_class
-"""
-
 STATUS_SQL = "SELECT status, count(*) AS clusters FROM risk GROUP BY status ORDER BY status"
 
 # Fixed colours (Okabe-Ito, readable with colour-blindness), so a class keeps its colour
@@ -203,7 +185,6 @@ ACCESS_COLOURS = {
     "free_stream": "#56B4E9",
     "paid_stream": "#0072B2",
     "store": "#E69F00",
-    "catalogue_only": "#CC79A7",
     "none": "#999999",
 }
 OTHER_COLOUR = "#555555"
@@ -254,6 +235,7 @@ def _csv_cell(value: object) -> str:
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    """The acquisition list for spreadsheets: one header row, one text cell per column."""
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(ACQUISITION_COLUMNS)
@@ -264,6 +246,7 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 def _write_json(
     con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: str | None, out_dir: Path
 ) -> Path:
+    """The acquisition list for programs, in the layout the module docstring documents."""
     db_path = scalar(
         con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     )
@@ -281,6 +264,7 @@ def _write_json(
 def _render_html(
     con: duckdb.DuckDBPyConnection, clusters: list[dict[str, Any]], as_of: str | None
 ) -> str:
+    """The at-risk page. Autoescape is on: titles and URLs come from outside sources."""
     env = Environment(
         loader=PackageLoader("preservation", "templates"),
         autoescape=True,
@@ -293,7 +277,7 @@ def _render_html(
     return env.get_template("at-risk.html.j2").render(
         as_of=as_of,
         figures=figures,
-        decade_chart=_svg(_decade_chart(_query(con, DECADE_SQL))),
+        decade_chart=_svg(_decade_chart(_named(con, "coverage_by_decade"))),
         status_chart=_svg(_status_chart(_query(con, STATUS_SQL))),
         clusters=clusters,
         csv_name=CSV_NAME,
@@ -311,6 +295,12 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _named(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
+    """The rows of a named query from queries/, so the chart and the query cannot disagree."""
+    columns, rows = run_query(con, name)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _decade_chart(data: list[dict[str, Any]]) -> alt.Chart:
@@ -351,4 +341,9 @@ def _status_chart(data: list[dict[str, Any]]) -> alt.Chart:
 
 def _svg(chart: alt.Chart) -> Markup:
     """Render a chart to SVG offline; vl-convert's SVG is markup with no external references."""
-    return Markup(vl_convert.vegalite_to_svg(chart.to_dict()))
+    readable = (
+        chart.configure_axis(labelFontSize=12, titleFontSize=13)
+        .configure_legend(labelFontSize=12, titleFontSize=13)
+        .configure_view(stroke=None)
+    )
+    return Markup(vl_convert.vegalite_to_svg(readable.to_dict()))

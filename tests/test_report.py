@@ -15,9 +15,11 @@ import duckdb
 import pytest
 
 from preservation import store
+from preservation.queries import run_query
 from preservation.report import (
     ACQUISITION_COLUMNS,
     FIGURES,
+    STATUS_SQL,
     acquisition_rows,
     neutralise_formula,
     write_reports,
@@ -105,59 +107,20 @@ RECORDINGS = [
 ]
 
 # record_id, url, platform, access_class, closed_garden, relation_type, live, status_note
+APPLE = "https://music.apple.com/{}/album/1473205356"
 HOLDINGS = [
-    (
-        RECORDINGS[0][0],
-        HIPPO_URL,
-        "Internet Archive",
-        "open_archive",
-        False,
-        "archive item",
-        True,
-        None,
-    ),
+    (RECORDINGS[0][0], HIPPO_URL, "Internet Archive", "open_archive", False, "archive item",
+     True, None),
     (RECORDINGS[1][0], DEEZER_URL, "Deezer", "free_stream", True, "free streaming", True, None),
-    (
-        RECORDINGS[1][0],
-        "https://music.apple.com/nz/album/1473205356",
-        "Apple Music",
-        "paid_stream",
-        True,
-        "streaming",
-        True,
-        None,
-    ),
-    (
-        RECORDINGS[1][0],
-        "https://music.apple.com/us/album/1473205356",
-        "Apple Music",
-        "store",
-        True,
-        "purchase for download",
-        False,
-        "relationship ended",
-    ),
-    (
-        RECORDINGS[2][0],
-        "https://www.loc.gov/item/jukebox-879940/",
-        "Library of Congress",
-        "open_archive",
-        False,
-        "archive item",
-        True,
-        None,
-    ),
-    (
-        RECORDINGS[3][0],
-        "javascript:alert(2)",
-        "Spotify",
-        "free_stream",
-        True,
-        "free streaming",
-        True,
-        None,
-    ),
-]
+    (RECORDINGS[1][0], APPLE.format("nz"), "Apple Music", "paid_stream", True, "streaming",
+     True, None),
+    (RECORDINGS[1][0], APPLE.format("us"), "Apple Music", "store", True, "purchase for download",
+     False, "relationship ended"),
+    (RECORDINGS[2][0], "https://www.loc.gov/item/jukebox-879940/", "Library of Congress",
+     "open_archive", False, "archive item", True, None),
+    (RECORDINGS[3][0], "javascript:alert(2)", "Spotify", "free_stream", True, "free streaming",
+     True, None),
+]  # fmt: skip
 
 # cluster_id, title, artists, year, status, risk_level, score, platforms, classes,
 # single_platform, closed_garden_only, has_open_copy, vanished, reasons
@@ -256,8 +219,8 @@ def test_acquisition_row_gathers_the_cluster(con: duckdb.DuckDBPyConnection) -> 
     # Only live holdings are listed as holdings; the ended store link stays as evidence.
     assert venice["holdings"] == ["Apple Music (paid_stream)", "Deezer (free_stream)"]
     assert venice["evidence_urls"] == [
-        "https://music.apple.com/nz/album/1473205356",
-        "https://music.apple.com/us/album/1473205356",
+        APPLE.format("nz"),
+        APPLE.format("us"),
         f"https://musicbrainz.org/release/{VENICE_MBID}",
         DEEZER_URL,
     ]
@@ -327,11 +290,11 @@ def test_html_is_self_contained(reports: dict[str, Path]) -> None:
     assert "@import" not in lowered
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", lowered)
     assert "default-src 'none'" in html
-    # Every http(s) URL outside the table's <a href> links is an SVG namespace.
-    outside_links = re.sub(r'<a href="[^"]*"[^>]*>[^<]*</a>', "", html)
-    outside_links = outside_links.replace("&#34;", '"')  # the escaped formula title's URL
-    urls = set(re.findall(r"https?://[^\s\"'<>)]+", outside_links)) - {"http://x"}
-    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    # The only http(s) URLs outside the table's evidence links are SVG namespaces.
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)
+    assert svgs
+    svg_urls = {u for svg in svgs for u in re.findall(r"https?://[^\s\"'<>)]+", svg)}
+    assert svg_urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
 def test_html_has_both_charts(reports: dict[str, Path]) -> None:
@@ -353,6 +316,16 @@ def test_html_figures_match_their_queries(
         "2",
         "1",
     )
+
+
+def test_charts_count_as_the_named_queries_do(con: duckdb.DuckDBPyConnection) -> None:
+    _, coverage = run_query(con, "coverage_by_decade")
+    assert ("unknown", "free_stream", 1) in coverage  # the undated hostile title
+    _, statuses = run_query(con, "status_summary")
+    per_status: dict[str, int] = {}
+    for status, _, clusters in statuses:
+        per_status[status] = per_status.get(status, 0) + clusters
+    assert dict(con.execute(STATUS_SQL).fetchall()) == per_status
 
 
 def test_empty_database_gives_empty_reports(tmp_path: Path) -> None:
