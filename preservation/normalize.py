@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -25,6 +26,7 @@ from preservation.sources.base import Holding, MalformedPayload, Parsed, Record,
 from preservation.store import scalar, transaction
 
 MERGED_LISTS = ("isrcs", "release_ids", "external_ids", "work_ids")
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,9 +78,9 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
         if parsed.skipped:
             result.skipped[parsed.skipped] += 1
         for r in parsed.records:
-            _merge_record(records, r, key)
+            _collect(records, r.record_id, r, key, _merge_record)
         for w in parsed.works:
-            _merge_work(works, w, key)
+            _collect(works, w.work_id, w, key, _merge_work)
         holdings.extend((h, key) for h in parsed.holdings)
     with transaction(con):
         for source, key, sha, reason, payload in bad:
@@ -108,12 +110,24 @@ def _parse(source: str, key: str, payload: str) -> Parsed:
         raise MalformedPayload(f"unexpected shape: {type(exc).__name__}: {exc}") from exc
 
 
-def _merge_record(records: dict[str, tuple[Record, list[str]]], new: Record, key: str) -> None:
-    if new.record_id not in records:
-        records[new.record_id] = (new, [key])
+def _collect(
+    seen: dict[str, tuple[T, list[str]]],
+    item_id: str,
+    item: T,
+    key: str,
+    merge: Callable[[T, T], None],
+) -> None:
+    """Keep the first sighting of an item, merge later ones into it, and note every raw key."""
+    if item_id not in seen:
+        seen[item_id] = (item, [key])
         return
-    old, keys = records[new.record_id]
+    old, keys = seen[item_id]
     keys.append(key)
+    merge(old, item)
+
+
+def _merge_record(old: Record, new: Record) -> None:
+    """Earliest date wins; lists are united; other fields keep the first known value."""
     if new.date and (old.date is None or new.date < old.date):
         old.date, old.date_kind, old.date_source = new.date, new.date_kind, new.date_source
     for f in fields(Record):
@@ -129,12 +143,7 @@ def _merge_record(records: dict[str, tuple[Record, list[str]]], new: Record, key
             setattr(old, name, getattr(new, name))
 
 
-def _merge_work(works: dict[str, tuple[Work, list[str]]], new: Work, key: str) -> None:
-    if new.work_id not in works:
-        works[new.work_id] = (new, [key])
-        return
-    old, keys = works[new.work_id]
-    keys.append(key)
+def _merge_work(old: Work, new: Work) -> None:
     old.title = old.title or new.title
     for name in ("iswcs", "composers", "lyricists"):
         setattr(old, name, sorted(set(getattr(old, name)) | set(getattr(new, name))))
