@@ -20,13 +20,14 @@ from rich.table import Table
 from preservation import __version__, store
 from preservation.assess import assess
 from preservation.errors import PreservationError
-from preservation.harvest import harvest_folder
+from preservation.harvest import harvest_folder, harvest_live
 from preservation.link import link
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
+from preservation.sources.musicbrainz.live import Etiquette, Scope, WebService
 
 app = typer.Typer(
     help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
@@ -96,20 +97,98 @@ def run_command(
 def harvest_command(
     source: Annotated[str, typer.Argument(help="musicbrainz, internetarchive or loc.")],
     input_dir: Annotated[
-        Path, typer.Option("--input", help="Folder of saved responses of this source.")
-    ],
+        Path | None,
+        typer.Option(
+            "--input", help="Read saved responses from this folder instead of the network."
+        ),
+    ] = None,
+    recording: Annotated[
+        list[str] | None, typer.Option(help="Recording MBID (repeatable).")
+    ] = None,
+    release: Annotated[list[str] | None, typer.Option(help="Release MBID (repeatable).")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="Label MBID: all its releases.")] = None,
+    collection: Annotated[
+        list[str] | None, typer.Option(help="Collection MBID: all its releases.")
+    ] = None,
+    query: Annotated[
+        list[str] | None, typer.Option(help='Recording search, e.g. "format:Shellac".')
+    ] = None,
+    mbid_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", help="File of lines 'recording MBID' or 'release MBID'."),
+    ] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(envvar="PRESERVATION_CONTACT", help="Your e-mail or URL, for the user agent."),
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="Web service root (a mirror, or the public server).")
+    ] = "https://musicbrainz.org",
+    interval: Annotated[
+        float, typer.Option(help="Seconds between requests (at least 1 for musicbrainz.org).")
+    ] = 1.0,
     db: DbOption = None,
 ) -> None:
-    """Store saved responses of one source in raw_records (bad payloads are quarantined)."""
+    """Harvest one source: saved responses (--input) or, for musicbrainz, the live web service.
+
+    Each response is stored as received in raw_records; an interrupted live harvest resumes
+    where it stopped. Run `preservation normalize` (or `run`) afterwards.
+    """
     con = store.connect(db)
     try:
-        result = harvest_folder(con, source, input_dir, input_dir.parent)
+        if input_dir is not None:
+            result = harvest_folder(con, source, input_dir, input_dir.parent)
+        else:
+            if source != "musicbrainz":
+                raise PreservationError(
+                    f"live harvesting of {source} is not available yet: use --input DIR"
+                )
+            scopes = musicbrainz_scopes(recording, release, label, collection, query, mbid_file)
+            client = WebService(Etiquette(contact or "", base_url, interval))
+            result = harvest_live(con, source, scopes, client)
     finally:
         con.close()
     out.print(
-        f"{source}: {result.payloads} payloads, {result.new_payloads} new, "
-        f"{result.quarantined} quarantined (run {result.run_id})"
+        f"{source}: {result.payloads} responses ({result.entities} entities), "
+        f"{result.new_payloads} new, {result.quarantined} quarantined (run {result.run_id})"
     )
+
+
+def musicbrainz_scopes(
+    recordings: list[str] | None,
+    releases: list[str] | None,
+    labels: list[str] | None,
+    collections: list[str] | None,
+    queries: list[str] | None,
+    mbid_file: Path | None,
+) -> list[Scope]:
+    """The scopes named on the command line and in --from-file, in a stable order."""
+    scopes = [
+        Scope(kind, value)
+        for kind, values in (
+            ("recording", recordings),
+            ("release", releases),
+            ("label", labels),
+            ("collection", collections),
+            ("query", queries),
+        )
+        for value in values or []
+    ]
+    if mbid_file is not None:
+        for number, line in enumerate(mbid_file.read_text().splitlines(), start=1):
+            if line.strip() and not line.startswith("#"):
+                kind, _, value = line.strip().partition(" ")
+                if kind not in ("recording", "release"):
+                    raise PreservationError(
+                        f"{mbid_file}:{number}: expected 'recording MBID' or 'release MBID'"
+                    )
+                scopes.append(Scope(kind, value.strip()))
+    if not scopes:
+        raise PreservationError(
+            "nothing to harvest: give --input DIR, or --recording/--release/--label/"
+            "--collection/--query/--from-file"
+        )
+    return scopes
 
 
 @app.command("normalize")

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from preservation import progress
 from preservation.errors import PreservationError
 from preservation.sources import get_source
+from preservation.sources.base import LiveClient
 from preservation.store import scalar, transaction
 
 PAYLOAD_SUFFIXES = {".json", ".jsonl"}
@@ -38,6 +40,7 @@ class HarvestResult:
     new_payloads: int = 0
     quarantined: int = 0
     ignored_files: int = 0
+    entities: int = 0
 
 
 @dataclass
@@ -67,13 +70,14 @@ def finish_run(
     with transaction(con):
         con.execute(
             "UPDATE harvest_log SET finished_at = ?, status = ?, payloads = ?, new_payloads = ?, "
-            "quarantined = ?, message = ? WHERE run_id = ?",
+            "quarantined = ?, entities = ?, message = ? WHERE run_id = ?",
             [
                 utc_now(),
                 status,
                 result.payloads,
                 result.new_payloads,
                 result.quarantined,
+                result.entities,
                 message,
                 result.run_id,
             ],
@@ -85,37 +89,44 @@ def store_payloads(
 ) -> tuple[int, int]:
     """Store a batch in one transaction; return (new payloads, quarantined payloads)."""
     new = quarantined = 0
-    now = utc_now()
     with transaction(con):
         for p in payloads:
-            sha = hashlib.sha256(p.body).hexdigest()
-            try:
-                body = p.body.decode("utf-8")
-                json.loads(body)
-            except UnicodeDecodeError as exc:
-                quarantine(con, source, p.key, sha, "harvest", f"not UTF-8: {exc}", p.body, run_id)
-                quarantined += 1
-                continue
-            except json.JSONDecodeError as exc:
-                quarantine(
-                    con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id
-                )
-                quarantined += 1
-                continue
-            latest = scalar(
-                con,
-                "SELECT content_sha256 FROM raw_records WHERE source = ? AND key = ? "
-                "ORDER BY snapshot DESC LIMIT 1",
-                [source, p.key],
-            )
-            if latest == sha:
-                continue
-            con.execute(
-                "INSERT INTO raw_records VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [source, p.key, run_id, now, p.request, sha, body],
-            )
-            new += 1
+            stored = store_payload(con, source, run_id, p)
+            new += stored is True
+            quarantined += stored is None
     return new, quarantined
+
+
+def store_payload(
+    con: duckdb.DuckDBPyConnection, source: str, run_id: int, p: Payload
+) -> bool | None:
+    """Store one payload inside the caller's transaction.
+
+    True: new content stored; False: unchanged since the last snapshot; None: quarantined.
+    """
+    sha = hashlib.sha256(p.body).hexdigest()
+    try:
+        body = p.body.decode("utf-8")
+        json.loads(body)
+    except UnicodeDecodeError as exc:
+        quarantine(con, source, p.key, sha, "harvest", f"not UTF-8: {exc}", p.body, run_id)
+        return None
+    except json.JSONDecodeError as exc:
+        quarantine(con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id)
+        return None
+    latest = scalar(
+        con,
+        "SELECT content_sha256 FROM raw_records WHERE source = ? AND key = ? "
+        "ORDER BY snapshot DESC LIMIT 1",
+        [source, p.key],
+    )
+    if latest == sha:
+        return False
+    con.execute(
+        "INSERT INTO raw_records VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source, p.key, run_id, utc_now(), p.request, sha, body],
+    )
+    return True
 
 
 def quarantine(
@@ -195,3 +206,56 @@ def _flush(
     result.new_payloads += new
     result.quarantined += bad
     batch.clear()
+
+
+def harvest_live(
+    con: duckdb.DuckDBPyConnection, source: str, scopes: list[Any], client: LiveClient
+) -> HarvestResult:
+    """Harvest `scopes` from a live service, page by page, resumably.
+
+    Each page is stored together with its scope's checkpoint in one transaction: a harvest
+    killed at any point loses nothing it stored, and resumes after the last stored page.
+    If the service fails for good, the run is marked failed and the error raised; what was
+    stored stays, and the next run resumes there.
+    """
+    get_source(source)
+    run_id = start_run(con, source, "live", "; ".join(s.name for s in scopes))
+    result = HarvestResult(run_id=run_id, source=source)
+    try:
+        for scope in scopes:
+            position = _resume_position(con, source, scope.name)
+            for page in progress.track(client.pages(scope, position), f"{source} {scope.name}"):
+                with transaction(con):
+                    stored = store_payload(
+                        con, source, run_id, Payload(page.key, page.request, page.body)
+                    )
+                    con.execute(
+                        "INSERT OR REPLACE INTO harvest_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            source,
+                            scope.name,
+                            page.next_position,
+                            page.total,
+                            page.entities == 0 or page.next_position >= page.total,
+                            run_id,
+                            utc_now(),
+                        ],
+                    )
+                result.payloads += 1
+                result.entities += page.entities
+                result.new_payloads += stored is True
+                result.quarantined += stored is None
+    except BaseException as exc:
+        finish_run(con, result, "failed", str(exc) or type(exc).__name__)
+        raise
+    finish_run(con, result, "ok", None)
+    return result
+
+
+def _resume_position(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> int:
+    """Where an unfinished scope stopped; 0 for a new or finished one."""
+    rows = con.execute(
+        "SELECT position, done FROM harvest_checkpoints WHERE source = ? AND scope = ?",
+        [source, scope],
+    ).fetchall()
+    return 0 if not rows or rows[0][1] else int(rows[0][0])

@@ -23,6 +23,21 @@ CREATE TABLE IF NOT EXISTS harvest_log (
     message      VARCHAR
 );
 
+ALTER TABLE harvest_log ADD COLUMN IF NOT EXISTS entities INTEGER DEFAULT 0;  -- schema 2
+
+-- Where each live harvest scope got to, so an interrupted harvest resumes with no gap and no
+-- duplicate. A finished scope harvested again starts over (and stores what changed).
+CREATE TABLE IF NOT EXISTS harvest_checkpoints (
+    source     VARCHAR NOT NULL,
+    scope      VARCHAR NOT NULL,       -- e.g. 'label:<MBID>', 'query:<text>', 'recording:<MBID>'
+    position   INTEGER NOT NULL,       -- offset of the next page to fetch
+    total      INTEGER,                -- entities in the scope, as the service last said
+    done       BOOLEAN NOT NULL,
+    run_id     INTEGER NOT NULL,       -- harvest_log.run_id that last moved it
+    updated_at TIMESTAMP NOT NULL,     -- UTC
+    PRIMARY KEY (source, scope)
+);
+
 -- Every response exactly as received. A key gets a new row only when its content changes,
 -- so earlier snapshots stay available to tell what changed or vanished.
 CREATE TABLE IF NOT EXISTS raw_records (

@@ -17,7 +17,7 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: harvest_checkpoints, harvest_log.entities
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
 

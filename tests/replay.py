@@ -52,7 +52,7 @@ class ReplayServer:
     """`with ReplayServer() as server: server.route('/ws/2/recording/ID', file)`; `server.url`."""
 
     def __init__(self, faults: FaultPlan | None = None) -> None:
-        self.routes: dict[str, tuple[bytes, str]] = {}
+        self.routes: dict[str, list[tuple[dict[str, str | None], bytes, str]]] = {}
         self.faults = faults or FaultPlan()
         self.scripted: dict[str, deque[str]] = {}
         self.log: list[Logged] = []
@@ -68,9 +68,23 @@ class ReplayServer:
     def url(self) -> str:
         return f"http://{self.host}"
 
-    def route(self, path: str, recorded: Path, content_type: str = "application/json") -> None:
-        """Answer GET `path` (any query) with the bytes of a recorded response."""
-        self.routes[path] = (recorded.read_bytes(), content_type)
+    def route(
+        self,
+        path: str,
+        recorded: Path,
+        query: dict[str, str | None] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer GET `path` with a recorded response; with `query`, only when those parameters
+        have those values (None: the parameter is absent; others are free). The first
+        matching route answers."""
+        self.routes.setdefault(path, []).append((query or {}, recorded.read_bytes(), content_type))
+
+    def _match(self, path: str, query: dict[str, list[str]]) -> tuple[bytes, str] | None:
+        for wanted, body, content_type in self.routes.get(path, []):
+            if all(query.get(k) == (None if v is None else [v]) for k, v in wanted.items()):
+                return body, content_type
+        return None
 
     def fail_next(self, path: str, *faults: str) -> None:
         """The next requests to `path` get these faults, in order, before normal answers."""
@@ -102,14 +116,15 @@ class ReplayServer:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                route = server.routes.get(parts.path)
+                query = parse_qs(parts.query)
+                route = server._match(parts.path, query)
                 fault = self._fault(parts.path) if route else None
                 with server._lock:
                     server.log.append(
                         Logged(
                             time.monotonic(),
                             parts.path,
-                            parse_qs(parts.query),
+                            query,
                             self.headers.get("User-Agent", ""),
                             fault or ("ok" if route else "404"),
                         )

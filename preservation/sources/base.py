@@ -8,6 +8,7 @@ parser's: the same `parse` serves both, so the bundled sample exercises the live
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,6 +82,24 @@ class Parsed:
     holdings: list[Holding] = field(default_factory=list)
     works: list[Work] = field(default_factory=list)
     skipped: str | None = None
+
+
+@dataclass
+class Page:
+    """One live response: its key and URL, the raw body, and where its scope goes next."""
+
+    key: str
+    request: str
+    body: bytes
+    entities: int  # entities the response carries (for etiquette: as many per request as allowed)
+    next_position: int  # offset (or index) the next request of this scope starts from
+    total: int  # entities the scope holds, as the service says
+
+
+class LiveClient(Protocol):
+    """Fetches a scope's pages from a live service, from a position on (0: the start)."""
+
+    def pages(self, scope: Any, position: int = 0) -> Iterator[Page]: ...
 
 
 class Source(Protocol):

@@ -1,7 +1,6 @@
-"""MusicBrainz: the open catalogue that says where recordings live and when they came out.
+"""Parse MusicBrainz WS/2 JSON as `musicbrainzngs` returns it with `set_format("json")`.
 
-Parses web-service (WS/2) JSON as `musicbrainzngs` returns it with `set_format("json")`, and
-the JSON data-dump lines, which share the same shape. A payload's kind is told from its keys,
+The JSON data-dump lines share the same shape. A payload's kind is told from its keys,
 because WS/2 JSON does not name the entity type.
 """
 

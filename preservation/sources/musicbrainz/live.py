@@ -1,0 +1,216 @@
+"""Fetch from the MusicBrainz web service (WS/2 JSON) through musicbrainzngs, politely.
+
+Etiquette is enforced here, not left to the caller:
+- one request per `interval` seconds across the process (musicbrainzngs' own limiter), never
+  faster than one a second against musicbrainz.org (a mirror may go faster);
+- a user agent `preservation/<version> ( <contact> )`, and no live run without a contact;
+- 429/503 (and resets, timeouts, cut bodies): wait what Retry-After says, else back off, a
+  bounded number of times, then give up with a message naming the request.
+
+musicbrainzngs decides request building, includes validation and rate limiting; its reader
+(`_safe_read`) is replaced while harvesting, because it ignores Retry-After and retries 503s
+eight times with fixed delays. The replacement also hands back the raw bytes and the URL, so
+`raw_records` keeps the response byte for byte.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import time
+import urllib.error
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import musicbrainzngs
+import musicbrainzngs.musicbrainz as ngs
+
+from preservation import __version__
+from preservation.errors import PreservationError
+from preservation.sources.base import Page
+
+PUBLIC_HOST = "musicbrainz.org"
+PAGE_SIZE = 100  # the web service's maximum for browse and search
+RECORDING_INC = ["artist-credits", "isrcs", "releases", "url-rels", "work-rels", "work-level-rels"]
+RELEASE_INC = [
+    "artist-credits", "labels", "recordings", "release-groups", "media", "isrcs",
+    "url-rels", "recording-level-rels", "work-level-rels", "work-rels",
+]  # fmt: skip
+BROWSE_RELEASE_INC = [
+    "artist-credits", "labels", "recordings", "release-groups", "media", "isrcs", "url-rels",
+]  # fmt: skip
+SCOPE_KINDS = ("recording", "release", "label", "collection", "query")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to harvest: one recording or release, a label's or collection's releases, a search."""
+
+    kind: str
+    value: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCOPE_KINDS:
+            raise PreservationError(f"unknown MusicBrainz scope {self.kind!r}")
+        if self.kind != "query" and not _is_mbid(self.value):
+            raise PreservationError(f"--{self.kind} takes an MBID, got {self.value!r}")
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass
+class Etiquette:
+    contact: str
+    base_url: str = f"https://{PUBLIC_HOST}"
+    interval: float = 1.0  # seconds between requests
+    retries: int = 4  # further attempts after a failed one
+    max_wait: float = 120.0  # longest single wait, whatever Retry-After says
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        if not self.contact or ("@" not in self.contact and "://" not in self.contact):
+            raise PreservationError(
+                "live MusicBrainz harvests need a contact (an e-mail address or URL): "
+                "pass --contact or set PRESERVATION_CONTACT"
+            )
+        host = urlsplit(self.base_url).hostname or ""
+        if host.endswith(PUBLIC_HOST) and self.interval < 1.0:
+            raise PreservationError(
+                f"musicbrainz.org allows one request per second: --interval {self.interval} "
+                "is only for a mirror"
+            )
+
+
+class WebService:
+    """Pages of WS/2 JSON for a scope, from `position` on (an offset, or 0 for a lookup)."""
+
+    def __init__(self, etiquette: Etiquette) -> None:
+        self.etiquette = etiquette
+        self.last_url = ""
+
+    def pages(self, scope: Scope, position: int = 0) -> Iterator[Page]:
+        with self._session():
+            if scope.kind in ("recording", "release"):
+                if position == 0:
+                    yield self._lookup(scope)
+                return
+            while True:
+                body, entities, total = self._page(scope, position)
+                page = Page(
+                    key=f"{scope.name}#offset={position}",
+                    request=self.last_url,
+                    body=body,
+                    entities=entities,
+                    next_position=position + entities,
+                    total=total,
+                )
+                yield page
+                position = page.next_position
+                if entities == 0 or position >= total:
+                    return
+
+    def _lookup(self, scope: Scope) -> Page:
+        if scope.kind == "recording":
+            body = musicbrainzngs.get_recording_by_id(scope.value, includes=RECORDING_INC)
+        else:
+            body = musicbrainzngs.get_release_by_id(scope.value, includes=RELEASE_INC)
+        return Page(scope.name, self.last_url, body, 1, 1, 1)
+
+    def _page(self, scope: Scope, offset: int) -> tuple[bytes, int, int]:
+        if scope.kind == "query":
+            body = musicbrainzngs.search_recordings(
+                query=scope.value, limit=PAGE_SIZE, offset=offset
+            )
+            items, count = "recordings", "count"
+        else:
+            body = musicbrainzngs.browse_releases(
+                **{scope.kind: scope.value},
+                includes=BROWSE_RELEASE_INC,
+                limit=PAGE_SIZE,
+                offset=offset,
+            )
+            items, count = "releases", "release-count"
+        try:
+            decoded = json.loads(body)
+            return body, len(decoded[items]), int(decoded[count])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PreservationError(
+                f"musicbrainz: unusable answer to {self.last_url}: {exc}"
+            ) from exc
+
+    @contextmanager
+    def _session(self) -> Iterator[None]:
+        """Configure musicbrainzngs for this harvest, and put its globals back afterwards."""
+        e = self.etiquette
+        parts = urlsplit(e.base_url)
+        saved = (ngs.hostname, ngs.https, ngs.ws_format, ngs.parser_fun, ngs._safe_read)
+        saved_limit = (ngs.limit_interval, ngs.limit_requests)
+        musicbrainzngs.set_useragent("preservation", __version__, e.contact)
+        musicbrainzngs.set_hostname(parts.netloc, use_https=parts.scheme == "https")
+        musicbrainzngs.set_rate_limit(e.interval, 1)
+        ngs.ws_format = "json"
+        ngs.parser_fun = lambda body: body  # keep the bytes exactly as received
+        ngs._safe_read = self._read
+        try:
+            yield
+        finally:
+            ngs.hostname, ngs.https, ngs.ws_format, ngs.parser_fun, ngs._safe_read = saved
+            ngs.limit_interval, ngs.limit_requests = saved_limit
+
+    def _read(self, opener: Any, req: Any, body: Any = None, *_: Any, **__: Any) -> bytes:
+        """Read one response, honouring Retry-After and giving up after a bounded number."""
+        e = self.etiquette
+        self.last_url = req.full_url
+        why, wait = "", 0.0
+        for attempt in range(e.retries + 1):
+            if attempt:
+                e.sleep(min(wait, e.max_wait))
+            wait = max(e.interval, 2.0 ** (attempt + 1))  # unless the server says otherwise
+            try:
+                with opener.open(req, body) if body else opener.open(req) as response:
+                    return response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code in (400, 404, 411):
+                    raise PreservationError(
+                        f"musicbrainz: {req.full_url} answered {exc.code} (not found or refused)"
+                    ) from exc
+                if exc.code not in (429, 500, 502, 503, 504):
+                    raise PreservationError(
+                        f"musicbrainz: {req.full_url} answered {exc.code}"
+                    ) from exc
+                why = f"HTTP {exc.code}"
+                wait = _retry_after(exc.headers.get("Retry-After")) or wait
+            except (http.client.HTTPException, urllib.error.URLError, OSError) as exc:
+                # resets, timeouts (socket.timeout is an OSError) and cut bodies (IncompleteRead)
+                why = type(exc).__name__
+        raise PreservationError(
+            f"musicbrainz: gave up on {req.full_url} after {e.retries + 1} attempts ({why}); "
+            "what was stored is kept and the harvest resumes from there"
+        )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _is_mbid(value: str) -> bool:
+    parts = value.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(
+        c in "0123456789abcdef" for c in value.replace("-", "").lower()
+    )
