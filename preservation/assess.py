@@ -23,7 +23,7 @@ import polars as pl
 
 from preservation import progress
 from preservation.rights import JURISDICTIONS, recording_status
-from preservation.store import frame, transaction
+from preservation.store import frame, insert_frame, transaction
 
 # status -> (base score, risk level). Higher scores are more urgent.
 RISK: dict[str, tuple[float, str]] = {
@@ -116,17 +116,11 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
         con.execute("DELETE FROM rights_status")
         con.execute("DELETE FROM risk")
         if rights_rows:
-            _insert(con, "rights_status", pl.DataFrame(rights_rows))
+            insert_frame(con, "rights_status", pl.DataFrame(rights_rows))
         if risk_rows:
-            _insert(con, "risk", pl.DataFrame(risk_rows))
+            insert_frame(con, "risk", pl.DataFrame(risk_rows))
     at_risk = sum(1 for r in risk_rows if r["risk_level"] in ("high", "medium"))
     return AssessResult(clusters=len(risk_rows), at_risk=at_risk, as_of=as_of)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("new_rows", frame.to_arrow())
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-    con.unregister("new_rows")
 
 
 def _risk(row: dict[str, object], pd_somewhere: list[str]) -> dict[str, object]:

@@ -23,7 +23,7 @@ from preservation import progress
 from preservation.harvest import quarantine
 from preservation.sources import SOURCES
 from preservation.sources.base import Holding, MalformedPayload, Parsed, Record, Work
-from preservation.store import scalar, transaction
+from preservation.store import insert_frame, scalar, transaction
 
 MERGED_LISTS = ("isrcs", "release_ids", "external_ids", "work_ids")
 T = TypeVar("T")
@@ -187,9 +187,7 @@ def _write(
         ],
         schema=_RECORDING_SCHEMA,
     )
-    con.register("new_recordings", recording_rows.to_arrow())
-    con.execute("INSERT INTO recordings BY NAME SELECT * FROM new_recordings")
-    con.unregister("new_recordings")
+    insert_frame(con, "recordings", recording_rows)
 
     holding_rows = pl.DataFrame(
         [
@@ -212,9 +210,7 @@ def _write(
             "evidence": pl.String,
         },
     )
-    con.register("new_holdings", holding_rows.to_arrow())
-    con.execute(_CLASSIFY_HOLDINGS)
-    con.unregister("new_holdings")
+    insert_frame(con, "holdings", holding_rows, _CLASSIFY_HOLDINGS)
     _give_release_holdings_to_tracks(con)
 
     for work, keys in (w for _, w in sorted(works.items())):
@@ -270,7 +266,7 @@ INSERT INTO holdings
 WITH hosts AS (
     SELECT *, regexp_replace(lower(regexp_extract(url, '^[a-zA-Z]+://([^/:?#]+)', 1)),
                              '^www\\.', '') AS host
-    FROM new_holdings
+    FROM new_rows
 ),
 matched AS (
     SELECT h.*, p.platform, p.access_class AS fixed_class, p.closed_garden

@@ -108,3 +108,17 @@ def frame(
 ) -> pl.DataFrame:
     """A query's whole result as a polars DataFrame (through Arrow, no Python rows)."""
     return con.sql(sql, params=params).pl()
+
+
+def insert_frame(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, select: str | None = None
+) -> None:
+    """Insert a DataFrame (through Arrow) into `table` by column name.
+
+    `select` may replace the plain copy with a query over the frame, visible as `new_rows`.
+    """
+    con.register("new_rows", frame.to_arrow())
+    try:
+        con.execute(select or f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+    finally:
+        con.unregister("new_rows")
