@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +83,21 @@ def finish_run(
                 result.run_id,
             ],
         )
+
+
+@contextmanager
+def harvest_run(
+    con: duckdb.DuckDBPyConnection, source: str, transport: str, scope: str
+) -> Iterator[HarvestResult]:
+    """Log a harvest run: open its harvest_log row, and close it as ok, or failed with why."""
+    get_source(source)
+    result = HarvestResult(run_id=start_run(con, source, transport, scope), source=source)
+    try:
+        yield result
+    except BaseException as exc:
+        finish_run(con, result, "failed", str(exc) or type(exc).__name__)
+        raise
+    finish_run(con, result, "ok", None)
 
 
 def store_payloads(
@@ -175,22 +191,16 @@ def harvest_folder(
     if not folder.is_dir():
         raise PreservationError(f"{folder} is not a folder")
     root = root or folder.parent
-    run_id = start_run(con, source, "folder", folder.relative_to(root).as_posix())
-    result = HarvestResult(run_id=run_id, source=source)
-    result.ignored_files = sum(
-        1 for p in folder.rglob("*") if p.is_file() and p.suffix not in PAYLOAD_SUFFIXES
-    )
-    batch: list[Payload] = []
-    try:
+    with harvest_run(con, source, "folder", folder.relative_to(root).as_posix()) as result:
+        result.ignored_files = sum(
+            1 for p in folder.rglob("*") if p.is_file() and p.suffix not in PAYLOAD_SUFFIXES
+        )
+        batch: list[Payload] = []
         for payload in progress.track(folder_payloads(folder, root), f"harvest {source}"):
             batch.append(payload)
             if len(batch) >= 500:
-                _flush(con, source, run_id, batch, result)
-        _flush(con, source, run_id, batch, result)
-    except BaseException as exc:
-        finish_run(con, result, "failed", str(exc) or type(exc).__name__)
-        raise
-    finish_run(con, result, "ok", None)
+                _flush(con, source, result.run_id, batch, result)
+        _flush(con, source, result.run_id, batch, result)
     return result
 
 
@@ -218,17 +228,13 @@ def harvest_live(
     If the service fails for good, the run is marked failed and the error raised; what was
     stored stays, and the next run resumes there.
     """
-    get_source(source)
-    run_id = start_run(con, source, "live", "; ".join(s.name for s in scopes))
-    result = HarvestResult(run_id=run_id, source=source)
-    try:
+    with harvest_run(con, source, "live", "; ".join(s.name for s in scopes)) as result:
         for scope in scopes:
             position = _resume_position(con, source, scope.name)
             for page in progress.track(client.pages(scope, position), f"{source} {scope.name}"):
                 with transaction(con):
-                    stored = store_payload(
-                        con, source, run_id, Payload(page.key, page.request, page.body)
-                    )
+                    payload = Payload(page.key, page.request, page.body)
+                    stored = store_payload(con, source, result.run_id, payload)
                     con.execute(
                         "INSERT OR REPLACE INTO harvest_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [
@@ -237,7 +243,7 @@ def harvest_live(
                             page.next_position,
                             page.total,
                             page.entities == 0 or page.next_position >= page.total,
-                            run_id,
+                            result.run_id,
                             utc_now(),
                         ],
                     )
@@ -245,10 +251,6 @@ def harvest_live(
                 result.entities += page.entities
                 result.new_payloads += stored is True
                 result.quarantined += stored is None
-    except BaseException as exc:
-        finish_run(con, result, "failed", str(exc) or type(exc).__name__)
-        raise
-    finish_run(con, result, "ok", None)
     return result
 
 
