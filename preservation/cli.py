@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -134,8 +135,7 @@ def harvest_command(
     Each response is stored as received in raw_records; an interrupted live harvest resumes
     where it stopped. Run `preservation normalize` (or `run`) afterwards.
     """
-    con = store.connect(db)
-    try:
+    with closing(store.connect(db)) as con:
         if input_dir is not None:
             result = harvest_folder(con, source, input_dir, input_dir.parent)
         else:
@@ -146,8 +146,6 @@ def harvest_command(
             scopes = musicbrainz_scopes(recording, release, label, collection, query, mbid_file)
             client = WebService(Etiquette(contact or "", base_url, interval))
             result = harvest_live(con, source, scopes, client)
-    finally:
-        con.close()
     out.print(
         f"{source}: {result.payloads} responses ({result.entities} entities), "
         f"{result.new_payloads} new, {result.quarantined} quarantined (run {result.run_id})"
@@ -195,7 +193,7 @@ def musicbrainz_scopes(
 @friendly_errors
 def normalize_command(db: DbOption = None) -> None:
     """Rebuild recordings, holdings and works from the harvested payloads."""
-    with _connection(db) as con:
+    with closing(store.connect(db)) as con:
         result = normalize(con)
     out.print(
         f"{result.payloads} payloads -> {result.records} records, {result.holdings} holdings, "
@@ -208,7 +206,7 @@ def normalize_command(db: DbOption = None) -> None:
 @friendly_errors
 def link_command(db: DbOption = None) -> None:
     """Group records of the same recording into clusters."""
-    with _connection(db) as con:
+    with closing(store.connect(db)) as con:
         result = link(con)
     out.print(f"{result.records} records, {result.links} links -> {result.clusters} clusters")
 
@@ -217,7 +215,7 @@ def link_command(db: DbOption = None) -> None:
 @friendly_errors
 def assess_command(db: DbOption = None, as_of: AsOfOption = None) -> None:
     """Compute rights status and risk of loss for every cluster."""
-    with _connection(db) as con:
+    with closing(store.connect(db)) as con:
         result = assess(con, as_of.date() if as_of else None)
     out.print(f"{result.clusters} clusters assessed as of {result.as_of}: {result.at_risk} at risk")
 
@@ -231,7 +229,7 @@ def report_command(
     ),
 ) -> None:
     """Write at-risk.html and the acquisition list (CSV and JSON)."""
-    with _connection(db) as con:
+    with closing(store.connect(db)) as con:
         paths = write_reports(con, out_dir)
     for path in paths:
         out.print(str(path))
@@ -253,11 +251,8 @@ def query_command(
             out.print(f"[bold]{query.name}[/bold]: {query.question}", highlight=False)
         return
     given = dict(_key_value(p) for p in param or [])
-    con = store.connect_read_only(db)
-    try:
+    with closing(store.connect_read_only(db)) as con:
         columns, rows = run_query(con, name, given)
-    finally:
-        con.close()
     _emit(columns, rows, fmt)
 
 
@@ -269,11 +264,8 @@ def sql_command(
     db: DbOption = None,
 ) -> None:
     """Run ad-hoc SQL read-only: writes, ATTACH, COPY and file access are refused."""
-    con = store.connect_read_only(db)
-    try:
+    with closing(store.connect_read_only(db)) as con:
         columns, rows = run_sql(con, sql)
-    finally:
-        con.close()
     _emit(columns, rows, fmt)
 
 
@@ -319,20 +311,6 @@ def main(
     if version:
         out.print(f"preservation {__version__}")
         raise typer.Exit()
-
-
-class _connection:
-    """`with _connection(db) as con`: a writable connection, closed afterwards."""
-
-    def __init__(self, db: Path | None) -> None:
-        self.db = db
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.con = store.connect(self.db)
-        return self.con
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.close()
 
 
 def _key_value(text: str) -> tuple[str, str]:
