@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
-from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -22,11 +21,8 @@ import polars as pl
 from preservation import progress
 from preservation.harvest import quarantine
 from preservation.sources import SOURCES
-from preservation.sources.base import Holding, MalformedPayload, Parsed, Record, Work
+from preservation.sources.base import Artist, MalformedPayload, Parsed, Record, Work
 from preservation.store import insert_frame, scalar, transaction
-
-MERGED_LISTS = ("isrcs", "release_ids", "external_ids", "work_ids")
-T = TypeVar("T")
 
 
 @dataclass
@@ -54,12 +50,13 @@ def load_classification(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
-    """Rebuild recordings, holdings, works and recording_works from raw_records."""
+    """Rebuild recordings, holdings, works, work_writers, artists from their sightings.
+
+    Harvested payloads are parsed again (their sightings replace the previous ones); sightings
+    written by complete dump imports are kept. All of them are merged in SQL.
+    """
     load_classification(con)
     result = NormalizeResult()
-    records: dict[str, tuple[Record, list[str]]] = {}
-    works: dict[str, tuple[Work, list[str]]] = {}
-    holdings: list[tuple[Holding, str]] = []
     run_id = scalar(con, "SELECT coalesce(max(run_id), 0) FROM harvest_log")
     total = scalar(con, "SELECT count(DISTINCT (source, key)) FROM raw_records")
     latest = con.execute(
@@ -67,6 +64,7 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
         "QUALIFY row_number() OVER (PARTITION BY source, key ORDER BY snapshot DESC) = 1 "
         "ORDER BY source, key"
     )
+    staged = Sightings()
     bad: list[tuple[str, str, str, str, str]] = []
     for source, key, sha, payload in progress.track(_rows(latest), "normalize", total):
         result.payloads += 1
@@ -77,19 +75,18 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
             continue
         if parsed.skipped:
             result.skipped[parsed.skipped] += 1
-        for r in parsed.records:
-            _collect(records, r.record_id, r, key, _merge_record)
-        for w in parsed.works:
-            _collect(works, w.work_id, w, key, _merge_work)
-        holdings.extend((h, key) for h in parsed.holdings)
+        staged.add(key, parsed)
     with transaction(con):
         for source, key, sha, reason, payload in bad:
             quarantine(con, source, key, sha, "normalize", reason, payload, run_id)
         result.quarantined = len(bad)
-        _write(con, records, works, holdings)
-    result.records = scalar(con, "SELECT count(*) FROM recordings")
-    result.holdings = scalar(con, "SELECT count(*) FROM holdings")
-    result.works = len(works)
+        for table in SIGHTING_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE import_id IS NULL")
+        staged.insert(con)
+        merge(con)
+    result.records = int(str(scalar(con, "SELECT count(*) FROM recordings")))
+    result.holdings = int(str(scalar(con, "SELECT count(*) FROM holdings")))
+    result.works = int(str(scalar(con, "SELECT count(*) FROM works")))
     return result
 
 
@@ -110,152 +107,163 @@ def _parse(source: str, key: str, payload: str) -> Parsed:
         raise MalformedPayload(f"unexpected shape: {type(exc).__name__}: {exc}") from exc
 
 
-def _collect(
-    seen: dict[str, tuple[T, list[str]]],
-    item_id: str,
-    item: T,
-    key: str,
-    merge: Callable[[T, T], None],
-) -> None:
-    """Keep the first sighting of an item, merge later ones into it, and note every raw key."""
-    if item_id not in seen:
-        seen[item_id] = (item, [key])
-        return
-    old, keys = seen[item_id]
-    keys.append(key)
-    merge(old, item)
+SIGHTING_TABLES = ("source_records", "source_holdings", "source_works", "source_artists")
 
 
-def _merge_record(old: Record, new: Record) -> None:
-    """Earliest date wins; lists are united; other fields keep the first known value."""
-    if new.date and (old.date is None or new.date < old.date):
-        old.date, old.date_kind, old.date_source = new.date, new.date_kind, new.date_source
-    for f in fields(Record):
-        name = f.name
-        if name in MERGED_LISTS:
-            merged = getattr(old, name) + [
-                v for v in getattr(new, name) if v not in getattr(old, name)
-            ]
-            setattr(old, name, merged)
-        elif name == "artists":
-            old.artists = old.artists or new.artists
-        elif getattr(old, name) is None:
-            setattr(old, name, getattr(new, name))
+@dataclass
+class Sightings:
+    """What the parsers read from harvested payloads, as rows of the source_* tables."""
+
+    records: list[dict[str, object]] = field(default_factory=list)
+    holdings: list[dict[str, object]] = field(default_factory=list)
+    works: list[dict[str, object]] = field(default_factory=list)
+    artists: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, key: str, parsed: Parsed) -> None:
+        where = {"import_id": None, "raw_key": key, "line": None}
+        for pos, r in enumerate(parsed.records):
+            row = {f.name: getattr(r, f.name) for f in fields(Record)}
+            self.records.append({**where, "pos": pos, "record_id": r.record_id, **row})
+        for h in parsed.holdings:
+            self.holdings.append({**where, **{f.name: getattr(h, f.name) for f in fields(h)}})
+        for pos, w in enumerate(parsed.works):
+            row = {f.name: getattr(w, f.name) for f in fields(Work) if f.name != "writers"}
+            writers = [{f.name: getattr(v, f.name) for f in fields(v)} for v in w.writers]
+            self.works.append(
+                {**where, "pos": pos, "work_id": w.work_id, **row, "writers": writers}
+            )
+        for pos, a in enumerate(parsed.artists):
+            row = {f.name: getattr(a, f.name) for f in fields(Artist)}
+            self.artists.append({**where, "pos": pos, "artist_id": a.artist_id, **row})
+
+    def insert(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table, rows in zip(
+            SIGHTING_TABLES, (self.records, self.holdings, self.works, self.artists), strict=True
+        ):
+            if rows:
+                schema = _table_schema(con, table)
+                insert_frame(con, table, pl.DataFrame(rows, schema=schema))
 
 
-def _merge_work(old: Work, new: Work) -> None:
-    old.title = old.title or new.title
-    for name in ("iswcs", "composers", "lyricists"):
-        setattr(old, name, sorted(set(getattr(old, name)) | set(getattr(new, name))))
+def _table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, pl.DataType]:
+    """The polars schema of a table, so that empty lists and all-NULL columns keep their types."""
+    return dict(con.sql(f"SELECT * FROM {table} LIMIT 0").pl().schema)
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    records: dict[str, tuple[Record, list[str]]],
-    works: dict[str, tuple[Work, list[str]]],
-    holdings: list[tuple[Holding, str]],
-) -> None:
-    for table in ("recordings", "holdings", "works", "recording_works"):
+def merge(con: duckdb.DuckDBPyConnection) -> None:
+    """Merge every counted sighting into recordings, holdings, works, work_writers, artists.
+
+    Run inside the caller's transaction. The earliest date wins (with its kind and source);
+    lists are united; every other field keeps the first value seen, in (raw_key, line, pos)
+    order; raw_keys keeps the provenance of every sighting.
+    """
+    for table in ("recordings", "holdings", "works", "recording_works", "work_writers", "artists"):
         con.execute(f"DELETE FROM {table}")
-    recording_rows = pl.DataFrame(
-        [
-            {
-                "record_id": rid,
-                "source": r.source,
-                "kind": r.kind,
-                "source_id": r.source_id,
-                "title": r.title,
-                "artists": r.artists,
-                "date": r.date,
-                "year": int(r.date[:4]) if r.date else None,
-                "date_source": r.date_source,
-                "label": r.label,
-                "catalog_number": r.catalog_number,
-                "matrix": r.matrix,
-                "take": r.take,
-                "side": r.side,
-                "isrcs": sorted(set(r.isrcs)),
-                "duration_s": r.duration_s,
-                "medium_format": r.medium_format,
-                "release_ids": sorted(set(r.release_ids)),
-                "external_ids": sorted(set(r.external_ids)),
-                "page_url": r.page_url,
-                "date_kind": r.date_kind,
-                "raw_keys": sorted(set(keys)),
-            }
-            for rid, (r, keys) in sorted(records.items())
-        ],
-        schema=_RECORDING_SCHEMA,
-    )
-    insert_frame(con, "recordings", recording_rows)
-
-    holding_rows = pl.DataFrame(
-        [
-            {
-                "record_id": h.record_id,
-                "url": h.url,
-                "relation_type": h.relation_type,
-                "live": h.live,
-                "status_note": h.status_note,
-                "evidence": key,
-            }
-            for h, key in holdings
-        ],
-        schema={
-            "record_id": pl.String,
-            "url": pl.String,
-            "relation_type": pl.String,
-            "live": pl.Boolean,
-            "status_note": pl.String,
-            "evidence": pl.String,
-        },
-    )
-    insert_frame(con, "holdings", holding_rows, _CLASSIFY_HOLDINGS)
+    con.execute(_COUNTED_SIGHTINGS)
+    con.execute(_MERGE_RECORDINGS)
+    con.execute(_CLASSIFY_HOLDINGS)
     _give_release_holdings_to_tracks(con)
+    con.execute(_MERGE_WORKS)
+    con.execute(_MERGE_ARTISTS)
+    con.execute(
+        "DROP VIEW counted_records; DROP VIEW counted_holdings; "
+        "DROP VIEW counted_works; DROP VIEW counted_artists"
+    )
 
-    for work, keys in (w for _, w in sorted(works.items())):
-        con.execute(
-            "INSERT INTO works VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                work.work_id,
-                work.source,
-                work.source_id,
-                work.title,
-                work.iswcs,
-                work.composers,
-                work.lyricists,
-                sorted(set(keys)),
-            ],
+
+# Sightings that count: harvested ones, and those of complete dump imports. `seq` orders the
+# sightings of one thing ("first seen"); `evidence` names the document (and line) they came from.
+_COUNTED_SIGHTINGS = """
+CREATE OR REPLACE TEMP VIEW counted_import AS
+    SELECT import_id FROM dump_imports WHERE status = 'complete';
+""" + "\n".join(
+    f"""
+CREATE OR REPLACE TEMP VIEW counted_{name} AS
+    SELECT *, (raw_key, coalesce(line, 0), {pos}) AS seq,
+           raw_key || coalesce('#' || line, '') AS evidence
+    FROM source_{name}
+    WHERE import_id IS NULL OR import_id IN (SELECT import_id FROM counted_import);"""
+    for name, pos in (("records", "pos"), ("holdings", "0"), ("works", "pos"), ("artists", "pos"))
+)
+
+_FIRST = "arg_min({0}, seq) FILTER (WHERE {0} IS NOT NULL) AS {0}"
+_EARLIEST = "arg_min({0}, (date, seq)) FILTER (WHERE date IS NOT NULL) AS {0}"
+_UNITED = "list_sort(list_distinct(flatten(list({0})))) AS {0}"
+
+_MERGE_RECORDINGS = f"""
+INSERT INTO recordings BY NAME
+SELECT record_id,
+       any_value(source) AS source, any_value(kind) AS kind, any_value(source_id) AS source_id,
+       {_FIRST.format("title")},
+       coalesce(arg_min(artists, seq) FILTER (WHERE len(artists) > 0), []) AS artists,
+       min(date) AS date,
+       CAST(left(min(date), 4) AS INTEGER) AS year,
+       {_EARLIEST.format("date_kind")},
+       {_EARLIEST.format("date_source")},
+       {
+    ", ".join(
+        _FIRST.format(c)
+        for c in (
+            "label",
+            "catalog_number",
+            "matrix",
+            "take",
+            "side",
+            "duration_s",
+            "medium_format",
+            "page_url",
         )
-    edges = sorted({(rid, wid) for rid, (r, _) in records.items() for wid in r.work_ids})
-    if edges:
-        con.executemany("INSERT INTO recording_works VALUES (?, ?)", edges)
+    )
+},
+       {", ".join(_UNITED.format(c) for c in ("isrcs", "release_ids", "external_ids"))},
+       list_sort(list_distinct(list(evidence))) AS raw_keys
+FROM counted_records
+GROUP BY record_id;
 
+INSERT INTO recording_works
+SELECT DISTINCT record_id, unnest(work_ids) FROM counted_records;
+"""
 
-_RECORDING_SCHEMA = {
-    "record_id": pl.String,
-    "source": pl.String,
-    "kind": pl.String,
-    "source_id": pl.String,
-    "title": pl.String,
-    "artists": pl.List(pl.String),
-    "date": pl.String,
-    "year": pl.Int32,
-    "date_source": pl.String,
-    "label": pl.String,
-    "catalog_number": pl.String,
-    "matrix": pl.String,
-    "take": pl.String,
-    "side": pl.String,
-    "isrcs": pl.List(pl.String),
-    "duration_s": pl.Float64,
-    "medium_format": pl.String,
-    "release_ids": pl.List(pl.String),
-    "external_ids": pl.List(pl.String),
-    "page_url": pl.String,
-    "date_kind": pl.String,
-    "raw_keys": pl.List(pl.String),
-}
+_MERGE_WORKS = f"""
+CREATE OR REPLACE TEMP TABLE merged_writers AS
+SELECT DISTINCT work_id, w.role, w.artist_id, w.name
+FROM (SELECT work_id, unnest(writers) AS w FROM counted_works);
+
+INSERT INTO work_writers
+SELECT work_id, role, artist_id, min(name) FROM merged_writers GROUP BY ALL;
+
+INSERT INTO works BY NAME
+SELECT w.work_id,
+       any_value(source) AS source, any_value(source_id) AS source_id,
+       {_FIRST.format("title")},
+       {_UNITED.format("iswcs")},
+       list_sort(list_distinct(flatten(list(
+           [x.name for x in writers if x.role IN ('composer', 'writer') AND x.name IS NOT NULL]
+       )))) AS composers,
+       list_sort(list_distinct(flatten(list(
+           [x.name for x in writers if x.role IN ('lyricist', 'librettist') AND x.name IS NOT NULL]
+       )))) AS lyricists,
+       list_sort(list_distinct(list(evidence))) AS raw_keys
+FROM counted_works w
+GROUP BY w.work_id;
+
+DROP TABLE merged_writers;
+"""
+
+_MERGE_ARTISTS = f"""
+INSERT INTO artists BY NAME
+SELECT artist_id,
+       any_value(source) AS source, any_value(source_id) AS source_id,
+       {
+    ", ".join(
+        _FIRST.format(c)
+        for c in ("name", "sort_name", "type", "country", "begin_date", "end_date", "ended")
+    )
+},
+       list_sort(list_distinct(list(evidence))) AS raw_keys
+FROM counted_artists
+GROUP BY artist_id;
+"""
 
 # The platform is the longest matching domain (music.youtube.com before youtube.com); its fixed
 # access class wins over the relationship type's (an archive.org link is open_archive whatever
@@ -266,14 +274,14 @@ INSERT INTO holdings
 WITH hosts AS (
     SELECT *, regexp_replace(lower(regexp_extract(url, '^[a-zA-Z]+://([^/:?#]+)', 1)),
                              '^www\\.', '') AS host
-    FROM new_rows
+    FROM counted_holdings
 ),
 matched AS (
     SELECT h.*, p.platform, p.access_class AS fixed_class, p.closed_garden
     FROM hosts h
     LEFT JOIN platforms p ON h.host = p.domain OR h.host LIKE '%.' || p.domain
     QUALIFY row_number() OVER (
-        PARTITION BY h.record_id, h.url, h.relation_type, h.evidence
+        PARTITION BY h.record_id, h.url, h.relation_type, h.evidence, h.live, h.status_note
         ORDER BY length(p.domain) DESC NULLS LAST) = 1
 )
 SELECT m.record_id,

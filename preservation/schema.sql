@@ -63,6 +63,93 @@ CREATE TABLE IF NOT EXISTS quarantine (
     PRIMARY KEY (source, key, content_sha256)
 );
 
+-- One row per import of a MusicBrainz JSON data-dump entity file (mbdump/<entity>). An import
+-- commits chunk by chunk, so an interrupted one resumes at lines_done. Its rows count only once
+-- it is complete; then it supersedes the previous import of the same entity.
+CREATE TABLE IF NOT EXISTS dump_imports (
+    import_id      INTEGER PRIMARY KEY, -- harvest_log.run_id of the run that started it
+    source         VARCHAR NOT NULL,
+    entity         VARCHAR NOT NULL,    -- recording | release | work | artist
+    path           VARCHAR NOT NULL,    -- the .tar.xz archive or the extracted file, as given
+    member         VARCHAR NOT NULL,    -- 'mbdump/<entity>' inside the archive, or the file name
+    dump_timestamp VARCHAR,             -- the archive's TIMESTAMP file, when it has one
+    lines_done     BIGINT NOT NULL,     -- lines read and committed so far (the resume point)
+    rows_staged    BIGINT NOT NULL,     -- entities staged into source_* tables
+    quarantined    BIGINT NOT NULL,     -- lines quarantined
+    status         VARCHAR NOT NULL,    -- running | complete | superseded
+    started_at     TIMESTAMP NOT NULL,  -- UTC
+    finished_at    TIMESTAMP            -- UTC
+);
+
+-- Normalize's input: every sighting of a record, work or artist in a source document, before
+-- sightings of the same thing are merged. import_id NULL: read from raw_records (rebuilt by
+-- every normalize); otherwise the dump import that wrote it. `line` is the dump line number.
+CREATE TABLE IF NOT EXISTS source_records (
+    import_id      INTEGER,
+    raw_key        VARCHAR NOT NULL,
+    line           BIGINT,
+    pos            INTEGER NOT NULL,    -- order of the record within its document
+    record_id      VARCHAR NOT NULL,
+    source         VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    title          VARCHAR,
+    artists        VARCHAR[],
+    date           VARCHAR,
+    date_kind      VARCHAR,
+    date_source    VARCHAR,
+    label          VARCHAR,
+    catalog_number VARCHAR,
+    matrix         VARCHAR,
+    take           VARCHAR,
+    side           VARCHAR,
+    isrcs          VARCHAR[],
+    duration_s     DOUBLE,
+    medium_format  VARCHAR,
+    release_ids    VARCHAR[],
+    external_ids   VARCHAR[],
+    page_url       VARCHAR,
+    work_ids       VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS source_holdings (
+    import_id     INTEGER,
+    raw_key       VARCHAR NOT NULL,
+    line          BIGINT,
+    record_id     VARCHAR NOT NULL,
+    url           VARCHAR NOT NULL,
+    relation_type VARCHAR NOT NULL,
+    live          BOOLEAN NOT NULL,
+    status_note   VARCHAR
+);
+CREATE TABLE IF NOT EXISTS source_works (
+    import_id INTEGER,
+    raw_key   VARCHAR NOT NULL,
+    line      BIGINT,
+    pos       INTEGER NOT NULL,
+    work_id   VARCHAR NOT NULL,
+    source    VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    title     VARCHAR,
+    iswcs     VARCHAR[],
+    writers   STRUCT(role VARCHAR, artist_id VARCHAR, name VARCHAR)[]
+);
+CREATE TABLE IF NOT EXISTS source_artists (
+    import_id  INTEGER,
+    raw_key    VARCHAR NOT NULL,
+    line       BIGINT,
+    pos        INTEGER NOT NULL,
+    artist_id  VARCHAR NOT NULL,
+    source     VARCHAR NOT NULL,
+    source_id  VARCHAR NOT NULL,
+    name       VARCHAR,
+    sort_name  VARCHAR,
+    type       VARCHAR,
+    country    VARCHAR,
+    begin_date VARCHAR,
+    end_date   VARCHAR,
+    ended      BOOLEAN
+);
+
 -- One row per source record (a MusicBrainz recording or release, an archive item ...), normalized.
 CREATE TABLE IF NOT EXISTS recordings (
     record_id      VARCHAR PRIMARY KEY, -- '<source>:<kind>:<id>'
@@ -112,6 +199,30 @@ CREATE TABLE IF NOT EXISTS works (
     iswcs      VARCHAR[],
     composers  VARCHAR[],
     lyricists  VARCHAR[],
+    raw_keys   VARCHAR[]
+);
+
+-- Who wrote each work (composer, writer, lyricist ...), with the artist for life spans.
+CREATE TABLE IF NOT EXISTS work_writers (
+    work_id   VARCHAR NOT NULL,
+    role      VARCHAR NOT NULL,         -- MusicBrainz relationship type: composer | writer | lyricist ...
+    artist_id VARCHAR NOT NULL,         -- '<source>:artist:<id>'
+    name      VARCHAR,                  -- as credited (sort name when known)
+    PRIMARY KEY (work_id, role, artist_id)
+);
+
+-- People and groups (composers, lyricists ...) with their life spans, for the composition layer.
+CREATE TABLE IF NOT EXISTS artists (
+    artist_id  VARCHAR PRIMARY KEY,     -- '<source>:artist:<id>'
+    source     VARCHAR NOT NULL,
+    source_id  VARCHAR NOT NULL,
+    name       VARCHAR,
+    sort_name  VARCHAR,
+    type       VARCHAR,                 -- Person | Group | Orchestra ...
+    country    VARCHAR,
+    begin_date VARCHAR,                 -- born or founded: 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'
+    end_date   VARCHAR,                 -- died or dissolved
+    ended      BOOLEAN,
     raw_keys   VARCHAR[]
 );
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 2  # 2: harvest_checkpoints, harvest_log.entities
+SCHEMA_VERSION = 3  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
 

@@ -66,12 +66,39 @@ class Work:
     source_id: str
     title: str | None = None
     iswcs: list[str] = field(default_factory=list)
-    composers: list[str] = field(default_factory=list)
-    lyricists: list[str] = field(default_factory=list)
+    writers: list[Writer] = field(default_factory=list)
 
     @property
     def work_id(self) -> str:
         return f"{self.source}:work:{self.source_id}"
+
+
+@dataclass
+class Writer:
+    """Who wrote a work, in which role (the source's relationship type: composer, lyricist ...)."""
+
+    role: str
+    artist_id: str  # '<source>:artist:<id>'
+    name: str | None
+
+
+@dataclass
+class Artist:
+    """A person or group with a life span (composers' death years decide composition rights)."""
+
+    source: str
+    source_id: str
+    name: str | None = None
+    sort_name: str | None = None
+    type: str | None = None
+    country: str | None = None
+    begin_date: str | None = None
+    end_date: str | None = None
+    ended: bool | None = None
+
+    @property
+    def artist_id(self) -> str:
+        return f"{self.source}:artist:{self.source_id}"
 
 
 @dataclass
@@ -81,6 +108,7 @@ class Parsed:
     records: list[Record] = field(default_factory=list)
     holdings: list[Holding] = field(default_factory=list)
     works: list[Work] = field(default_factory=list)
+    artists: list[Artist] = field(default_factory=list)
     skipped: str | None = None
 
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from preservation.sources.base import (
+    Artist,
     Holding,
     MalformedPayload,
     Parsed,
     Record,
     Work,
+    Writer,
     clean_date,
     text,
     text_list,
 )
 
 PAGE = "https://musicbrainz.org"
-WRITER_TYPES = {"composer": "composers", "writer": "composers", "lyricist": "lyricists"}
+# Work-artist relationship types that make the artist an author of the work.
+WRITER_TYPES = ("composer", "writer", "lyricist", "librettist", "translator", "arranger")
 
 
 class MusicBrainz:
@@ -52,6 +55,8 @@ class MusicBrainz:
                 _work(payload, out)
             elif kind == "url":
                 _url(payload, out)
+            elif kind == "artist":
+                _artist(payload, out)
             else:
                 return Parsed(skipped=f"MusicBrainz {kind} (not about recordings)")
         return out
@@ -257,13 +262,32 @@ def _work(entity: Any, out: Parsed) -> Work:
     for rel in _list(entity, "relations"):
         if not isinstance(rel, dict) or rel.get("target-type") != "artist":
             continue
-        role = WRITER_TYPES.get(str(rel.get("type")))
-        artist = rel.get("artist") if isinstance(rel.get("artist"), dict) else {}
-        name = text(artist.get("sort-name")) or text(artist.get("name"))
-        if role and name:
-            getattr(work, role).append(name)
+        role = text(rel.get("type"))
+        if role not in WRITER_TYPES:
+            continue
+        artist = _id(rel.get("artist"), f"{role} of work {mbid}")
+        name = text(rel["artist"].get("sort-name")) or text(rel["artist"].get("name"))
+        work.writers.append(Writer(role, f"musicbrainz:artist:{artist}", name))
     out.works.append(work)
     return work
+
+
+def _artist(entity: dict[str, Any], out: Parsed) -> None:
+    mbid = _id(entity, "artist")
+    span = entity.get("life-span") if isinstance(entity.get("life-span"), dict) else {}
+    out.artists.append(
+        Artist(
+            source="musicbrainz",
+            source_id=mbid,
+            name=text(entity.get("name")),
+            sort_name=text(entity.get("sort-name")),
+            type=text(entity.get("type")),
+            country=text(entity.get("country")),
+            begin_date=clean_date(span.get("begin")),
+            end_date=clean_date(span.get("end")),
+            ended=span.get("ended") if isinstance(span.get("ended"), bool) else None,
+        )
+    )
 
 
 def _url(entity: dict[str, Any], out: Parsed) -> None:
