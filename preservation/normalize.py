@@ -150,6 +150,13 @@ def _table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, pl.Da
     return dict(con.sql(f"SELECT * FROM {table} LIMIT 0").pl().schema)
 
 
+def merge_sightings(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the merged tables from the sightings already staged (after a dump import)."""
+    load_classification(con)
+    with transaction(con):
+        merge(con)
+
+
 def merge(con: duckdb.DuckDBPyConnection) -> None:
     """Merge every counted sighting into recordings, holdings, works, work_writers, artists.
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
@@ -45,3 +47,36 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             bar.advance(task)
+
+
+class LinesColumn(ProgressColumn):
+    """Lines done and lines per second, for work measured in bytes but counted in lines."""
+
+    def render(self, task: Task) -> Text:
+        lines = task.fields.get("lines", 0)
+        elapsed = task.elapsed or 0.0
+        rate = f" {lines / elapsed:,.0f} lines/s" if elapsed > 0 else ""
+        return Text(f"{lines:,} lines{rate}", style="cyan")
+
+
+@contextmanager
+def meter(description: str, total_bytes: int | None) -> Iterator[Callable[[int, int], None]]:
+    """A bar over bytes that also shows lines and lines/s; yields `advance(bytes, lines)`."""
+    if not _console.is_terminal:
+        yield lambda _bytes, _lines: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        LinesColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_console, transient=True) as bar:
+        task = bar.add_task(description, total=total_bytes, lines=0)
+
+        def advance(done_bytes: int, lines: int) -> None:
+            lines_so_far = bar.tasks[task].fields["lines"] + lines
+            bar.update(task, advance=done_bytes, lines=lines_so_far)
+
+        yield advance

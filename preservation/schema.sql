@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 -- commits chunk by chunk, so an interrupted one resumes at lines_done. Its rows count only once
 -- it is complete; then it supersedes the previous import of the same entity.
 CREATE TABLE IF NOT EXISTS dump_imports (
-    import_id      INTEGER PRIMARY KEY, -- harvest_log.run_id of the run that started it
+    import_id      INTEGER PRIMARY KEY,
+    run_id         INTEGER NOT NULL,    -- harvest_log.run_id of the run that started it
     source         VARCHAR NOT NULL,
     entity         VARCHAR NOT NULL,    -- recording | release | work | artist
     path           VARCHAR NOT NULL,    -- the .tar.xz archive or the extracted file, as given

@@ -1,0 +1,416 @@
+"""Import MusicBrainz JSON data dumps: `mbdump/<entity>` files, one entity (WS/2 JSON) per line.
+
+The dump is read as a stream: from a `.tar.xz` archive as MusicBrainz publishes it (no full
+extraction to disk), from an extracted file, or from a folder holding `mbdump/`. It is cut into
+chunks of whole lines; DuckDB's JSON reader parses each chunk and dump.sql turns it into
+sightings, so millions of lines never pass through Python. Memory is bounded by the chunk size.
+
+Each chunk commits with its resume point, so an interrupted import continues where it stopped.
+An import counts once complete, and then replaces the previous import of the same entity.
+Lines that cannot be used are quarantined with their line number and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tarfile
+import tempfile
+from collections.abc import Generator, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+from preservation import progress
+from preservation.errors import PreservationError
+from preservation.harvest import HarvestResult, harvest_run, quarantine, utc_now
+from preservation.normalize import SIGHTING_TABLES, merge_sightings
+from preservation.sources.musicbrainz.parse import WRITER_TYPES
+from preservation.store import scalar, transaction
+
+SOURCE = "musicbrainz"
+CHUNK_BYTES = 256 * 2**20
+MAX_LINE_BYTES = 512 * 2**20  # the largest releases (box sets) are tens of MB on one line
+
+_CREDIT = "STRUCT(name VARCHAR, artist STRUCT(name VARCHAR))[]"
+_ARTIST_REF = 'STRUCT(id VARCHAR, name VARCHAR, "sort-name" VARCHAR)'
+_WORK_REF = (
+    "STRUCT(id VARCHAR, title VARCHAR, iswcs VARCHAR[], relations "
+    f'STRUCT(type VARCHAR, "target-type" VARCHAR, artist {_ARTIST_REF})[])'
+)
+_RELATIONS = (
+    'STRUCT(type VARCHAR, "target-type" VARCHAR, ended BOOLEAN, "end" VARCHAR, '
+    f"url STRUCT(resource VARCHAR), artist {_ARTIST_REF}, work {_WORK_REF})[]"
+)
+_RECORDING = {
+    "id": "VARCHAR",
+    "title": "VARCHAR",
+    "length": "DOUBLE",
+    "first-release-date": "VARCHAR",
+    "artist-credit": _CREDIT,
+    "isrcs": "VARCHAR[]",
+    "relations": _RELATIONS,
+}
+_TRACK_RECORDING = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in _RECORDING.items()) + ")"
+
+# The fields each entity's lines are read with: only what normalizing needs, so DuckDB skips
+# the rest (aliases, tags, annotations ...) without building it.
+COLUMNS: dict[str, dict[str, str]] = {
+    "recording": _RECORDING,
+    "release": {
+        "id": "VARCHAR",
+        "title": "VARCHAR",
+        "date": "VARCHAR",
+        "artist-credit": _CREDIT,
+        "label-info": 'STRUCT("catalog-number" VARCHAR, label STRUCT(name VARCHAR))[]',
+        "media": "STRUCT(format VARCHAR, tracks STRUCT(title VARCHAR, length DOUBLE, "
+        f"recording {_TRACK_RECORDING})[])[]",
+        "relations": _RELATIONS,
+    },
+    "work": {"id": "VARCHAR", "title": "VARCHAR", "iswcs": "VARCHAR[]", "relations": _RELATIONS},
+    "artist": {
+        "id": "VARCHAR",
+        "name": "VARCHAR",
+        "sort-name": "VARCHAR",
+        "type": "VARCHAR",
+        "country": "VARCHAR",
+        "life-span": 'STRUCT(begin VARCHAR, "end" VARCHAR, ended BOOLEAN)',
+    },
+}
+ENTITIES = tuple(COLUMNS)
+# dump.sql sections run for each chunk of an entity's lines, in order.
+STEPS = {
+    "recording": ("stage_recording", "recordings", "works"),
+    "release": ("stage_release", "recordings", "works"),
+    "work": ("stage_work", "works"),
+    "artist": ("stage_artist",),
+}
+
+
+@dataclass
+class EntityImport:
+    """How one entity file's import went."""
+
+    entity: str
+    member: str
+    import_id: int
+    resumed_at_line: int = 0
+    lines: int = 0
+    staged: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class DumpImportResult:
+    path: str
+    run_id: int
+    dump_timestamp: str | None = None
+    entities: list[EntityImport] = field(default_factory=list)
+
+
+@dataclass
+class DumpMember:
+    entity: str
+    member: str  # 'mbdump/<entity>' inside an archive, or the file's name
+    size: int | None
+    stream: BinaryIO
+
+
+def import_dump(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    entity: str | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> DumpImportResult:
+    """Import a MusicBrainz JSON dump (archive, folder or extracted file) and merge it.
+
+    `entity` restricts an archive or folder to one entity, and names it for a bare file whose
+    name does not. Raises PreservationError when the path holds no dump entity file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PreservationError(f"no such dump: {path}")
+    if entity is not None and entity not in ENTITIES:
+        raise PreservationError(f"unknown dump entity {entity!r}; known: {', '.join(ENTITIES)}")
+    _load_sql(con)
+    with harvest_run(con, SOURCE, "dump", str(path)) as run:
+        result = DumpImportResult(path=str(path), run_id=run.run_id)
+        with closing(dump_members(path, entity, result)) as members:
+            for member in members:
+                done = _import_member(con, path, member, run, result.dump_timestamp, chunk_bytes)
+                result.entities.append(done)
+        if not result.entities:
+            wanted = f"mbdump/{entity}" if entity else "an mbdump/<entity> file"
+            raise PreservationError(f"{path} holds no {wanted} ({', '.join(ENTITIES)})")
+        merge_sightings(con)
+    return result
+
+
+def _load_sql(con: duckdb.DuckDBPyConnection) -> None:
+    global _SECTIONS
+    if not _SECTIONS:
+        text = resources.files(__package__).joinpath("dump.sql").read_text()
+        writer_types = "(" + ", ".join(f"'{t}'" for t in WRITER_TYPES) + ")"
+        text = text.replace(":writer_types", writer_types)
+        for part in re.split(r"^-- section: ", text, flags=re.M)[1:]:
+            name, _, body = part.partition("\n")
+            _SECTIONS[name.strip()] = body.strip()
+    con.execute(_SECTIONS["macros"])
+
+
+_SECTIONS: dict[str, str] = {}
+
+
+def dump_members(path: Path, entity: str | None, result: DumpImportResult) -> Generator[DumpMember]:
+    """The dump's entity files, opened one at a time (an archive is read once, as a stream).
+
+    Notes the archive's or folder's TIMESTAMP in `result` when it comes across one.
+    """
+
+    def wanted(name: str) -> str | None:
+        stem = name.removesuffix(".jsonl").removesuffix(".json")
+        return stem if stem in ENTITIES and entity in (None, stem) else None
+
+    if path.is_dir():
+        stamp = path / "TIMESTAMP"
+        if stamp.is_file():
+            result.dump_timestamp = stamp.read_text().strip() or None
+        folder = path / "mbdump" if (path / "mbdump").is_dir() else path
+        for file in sorted(folder.iterdir()):
+            if file.is_file() and (found := wanted(file.name)):
+                yield from _file_member(file, found, file.relative_to(path).as_posix())
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path, "r|*") as archive:
+            for info in archive:
+                name = info.name.removeprefix("./")
+                stream = archive.extractfile(info) if info.isfile() else None
+                if stream is None:
+                    continue
+                if name == "TIMESTAMP":
+                    result.dump_timestamp = stream.read().decode().strip() or None
+                elif name.startswith("mbdump/") and (found := wanted(name[len("mbdump/") :])):
+                    yield DumpMember(found, name, info.size, stream)
+    else:
+        found = entity or wanted(path.name)
+        if found is None:
+            raise PreservationError(
+                f"cannot tell which entity {path.name} holds: name it recording, release, "
+                "work or artist, or pass --entity"
+            )
+        yield from _file_member(path, found, path.name)
+
+
+def _file_member(file: Path, entity: str, member: str) -> Generator[DumpMember]:
+    with file.open("rb") as stream:
+        yield DumpMember(entity, member, file.stat().st_size, stream)
+
+
+def _import_member(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    member: DumpMember,
+    run: HarvestResult,
+    dump_timestamp: str | None,
+    chunk_bytes: int,
+) -> EntityImport:
+    done = _open_import(con, path, member, run.run_id, dump_timestamp)
+    raw_key = f"{path.name}:{member.member}" if path.name != member.member else path.name
+    label = f"import {member.entity}"
+    with (
+        tempfile.TemporaryDirectory(prefix="preservation-dump-") as tmp,
+        progress.meter(label, member.size) as advance,
+    ):
+        chunk_path = Path(tmp) / "chunk.jsonl"
+        for first_line, block in _chunks(member.stream, chunk_bytes, done.resumed_at_line):
+            lines = _count_lines(block)
+            chunk_path.write_bytes(_fill_blank_lines(block))
+            with transaction(con):
+                staged, bad = _stage_chunk(
+                    con, member.entity, chunk_path, first_line, done, raw_key
+                )
+                for line, reason, text in _quarantine_reasons(block, first_line, bad):
+                    sha = hashlib.sha256(text).hexdigest()
+                    key = f"{raw_key}#{line}"
+                    quarantine(con, SOURCE, key, sha, "import", reason, text, run.run_id)
+                con.execute(
+                    "UPDATE dump_imports SET lines_done = lines_done + ?, "
+                    "rows_staged = rows_staged + ?, quarantined = quarantined + ? "
+                    "WHERE import_id = ?",
+                    [lines, staged, len(bad), done.import_id],
+                )
+            done.lines += lines
+            done.staged += staged
+            done.quarantined += len(bad)
+            run.payloads += lines
+            run.entities += staged
+            run.quarantined += len(bad)
+            advance(len(block), lines)
+    _complete_import(con, done)
+    return done
+
+
+def _open_import(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    member: DumpMember,
+    run_id: int,
+    dump_timestamp: str | None,
+) -> EntityImport:
+    """Resume the unfinished import of this file, or start a new one."""
+    where = [SOURCE, member.entity, str(path), member.member]
+    row = con.execute(
+        "SELECT import_id, lines_done FROM dump_imports WHERE source = ? AND entity = ? "
+        "AND path = ? AND member = ? AND status = 'running' ORDER BY import_id DESC LIMIT 1",
+        where,
+    ).fetchone()
+    if row is not None:
+        return EntityImport(member.entity, member.member, int(row[0]), resumed_at_line=int(row[1]))
+    with transaction(con):
+        import_id = int(
+            str(scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM dump_imports"))
+        )
+        con.execute(
+            "INSERT INTO dump_imports (import_id, run_id, source, entity, path, member, "
+            "dump_timestamp, lines_done, rows_staged, quarantined, status, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 'running', ?)",
+            [import_id, run_id, *where, dump_timestamp, utc_now()],
+        )
+    return EntityImport(member.entity, member.member, import_id)
+
+
+def _complete_import(con: duckdb.DuckDBPyConnection, done: EntityImport) -> None:
+    """Mark the import complete; it replaces the previous complete import of the entity."""
+    with transaction(con):
+        older = [
+            r[0]
+            for r in con.execute(
+                "SELECT import_id FROM dump_imports WHERE source = ? AND entity = ? "
+                "AND import_id <> ? AND status IN ('complete', 'running')",
+                [SOURCE, done.entity, done.import_id],
+            ).fetchall()
+        ]
+        for table in SIGHTING_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE list_contains(?, import_id)", [older])
+        con.execute(
+            "UPDATE dump_imports SET status = 'superseded' WHERE list_contains(?, import_id)",
+            [older],
+        )
+        con.execute(
+            "UPDATE dump_imports SET status = 'complete', finished_at = ? WHERE import_id = ?",
+            [utc_now(), done.import_id],
+        )
+
+
+def _stage_chunk(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    chunk_path: Path,
+    first_line: int,
+    done: EntityImport,
+    raw_key: str,
+) -> tuple[int, list[tuple[int, str]]]:
+    """Stage one chunk's lines; return how many were staged and the (line, problem) of the rest."""
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[entity].items()) + "}"
+    problem = _SECTIONS[f"problem_{entity}"]
+    source = str(chunk_path).replace("'", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE dump_docs AS
+        SELECT *, {first_line - 1} + ordinality AS line, ({problem}) AS problem
+        FROM read_json('{source}', format = 'newline_delimited', columns = {columns},
+                       ignore_errors = true, maximum_object_size = {MAX_LINE_BYTES})
+             WITH ORDINALITY
+        """
+    )
+    params = {"import_id": done.import_id, "raw_key": raw_key}
+    for step in STEPS[entity]:
+        for statement in _statements(_SECTIONS[step]):
+            bound = {k: v for k, v in params.items() if f"${k}" in statement}
+            con.execute(statement, bound)
+    bad = con.execute(
+        "SELECT line, problem FROM dump_docs WHERE problem IS NOT NULL ORDER BY line"
+    ).fetchall()
+    staged = int(str(scalar(con, "SELECT count(*) FROM dump_docs WHERE problem IS NULL")))
+    return staged, [(int(line), str(problem)) for line, problem in bad]
+
+
+def _statements(section: str) -> list[str]:
+    return [s.strip() for s in re.split(r";\s*$", section, flags=re.M) if s.strip()]
+
+
+def _chunks(stream: BinaryIO, chunk_bytes: int, skip_lines: int) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines of about `chunk_bytes`, after skipping `skip_lines` lines.
+
+    Yields (number of the block's first line, block).
+    """
+    line, pending = 1, b""
+    while True:
+        data = stream.read(chunk_bytes)
+        if not data:
+            break
+        data = pending + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            continue
+        block, pending = data[: cut + 1], data[cut + 1 :]
+        line, block, skip_lines = _skip(line, block, skip_lines)
+        if block:
+            yield line, block
+            line += _count_lines(block)
+    line, pending, skip_lines = _skip(line, pending, skip_lines)
+    if pending:
+        yield line, pending
+
+
+def _skip(line: int, block: bytes, skip_lines: int) -> tuple[int, bytes, int]:
+    """Drop up to `skip_lines` whole lines from the start of a block."""
+    at = 0
+    while skip_lines and at < len(block):
+        end = block.find(b"\n", at)
+        at = len(block) if end < 0 else end + 1
+        skip_lines -= 1
+        line += 1
+    return line, block[at:], skip_lines
+
+
+def _count_lines(block: bytes) -> int:
+    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+
+def _fill_blank_lines(block: bytes) -> bytes:
+    """Put `{}` on blank lines: DuckDB skips blank lines, which would shift the line numbers.
+
+    `{}` has no id, so the line is quarantined as blank, with its own number.
+    """
+    if block.startswith(b"\n"):
+        block = b"{}" + block
+    while b"\n\n" in block:
+        block = block.replace(b"\n\n", b"\n{}\n")
+    return block
+
+
+def _quarantine_reasons(
+    block: bytes, first_line: int, bad: list[tuple[int, str]]
+) -> Iterator[tuple[int, str, bytes]]:
+    """Say why each bad line is bad (not JSON, or JSON without what an entity needs)."""
+    lines = block.split(b"\n") if bad else []
+    for line, problem in bad:
+        text = lines[line - first_line]
+        if not text.strip():
+            yield line, "blank line", text
+            continue
+        try:
+            entity = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield line, f"invalid JSON: {exc}", text
+            continue
+        if not isinstance(entity, dict):
+            yield line, f"expected a JSON object, got {type(entity).__name__}", text
+        else:
+            yield line, problem, text

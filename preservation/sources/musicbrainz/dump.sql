@@ -1,0 +1,215 @@
+-- MusicBrainz JSON data-dump lines -> sightings (source_records, source_holdings, source_works,
+-- source_artists), in DuckDB SQL so that millions of lines never pass through Python.
+--
+-- The rules are those of parse.py (the web-service parser), which the tests hold them to: the
+-- same real entities imported from a dump file and harvested live give the same rows.
+-- Sections start with "-- section: <name>"; dump.py runs them in order for each chunk of lines,
+-- over the temp table dump_docs (the chunk's lines with their line numbers and `problem`, the
+-- reason a line cannot be used). $import_id and $raw_key are bound per chunk.
+
+-- section: macros
+CREATE OR REPLACE TEMP MACRO mb_text(v) AS nullif(trim(v), '');
+
+CREATE OR REPLACE TEMP MACRO mb_texts(vs) AS
+    list_filter([mb_text(v) FOR v IN coalesce(vs, [])], lambda v: v IS NOT NULL);
+
+-- A plausible calendar prefix only (clean_date in sources/base.py): '1953', '1953-10',
+-- '1953-10-11'; a bad month or day falls back to the coarser date, a bad year gives NULL.
+CREATE OR REPLACE TEMP MACRO mb_date(v) AS (
+    WITH p AS (
+        SELECT regexp_extract(trim(v), '^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?',
+                              ['y', 'm', 'd']) AS d
+    )
+    SELECT CASE
+        WHEN d.y = '' OR NOT CAST(d.y AS INTEGER) BETWEEN 1000 AND 2999 THEN NULL
+        WHEN d.m = '' OR NOT CAST(d.m AS INTEGER) BETWEEN 1 AND 12 THEN d.y
+        WHEN d.d = '' OR NOT CAST(d.d AS INTEGER) BETWEEN 1 AND 31 THEN d.y || '-' || d.m
+        ELSE d.y || '-' || d.m || '-' || d.d
+    END FROM p
+);
+
+CREATE OR REPLACE TEMP MACRO mb_valid_id(v) AS coalesce(length(v) = 36, false);
+
+CREATE OR REPLACE TEMP MACRO mb_artists(credits) AS
+    list_filter([coalesce(mb_text(c.name), mb_text(c.artist.name)) FOR c IN coalesce(credits, [])],
+                lambda n: n IS NOT NULL);
+
+CREATE OR REPLACE TEMP MACRO mb_duration(ms) AS CASE WHEN ms > 0 THEN ms / 1000.0 END;
+
+-- url relationships: where the entity can be found (an ended one is kept, not live).
+CREATE OR REPLACE TEMP MACRO mb_links(rels) AS [
+    {'url': mb_text(r.url.resource),
+     'relation_type': mb_text(r.type),
+     'live': NOT coalesce(r.ended, false),
+     'status_note': CASE WHEN r.ended
+                         THEN trim('relationship ended ' || coalesce(mb_text(r."end"), '')) END}
+    FOR r IN coalesce(rels, [])
+    IF r."target-type" = 'url' AND mb_text(r.url.resource) IS NOT NULL
+       AND mb_text(r.type) IS NOT NULL
+];
+
+CREATE OR REPLACE TEMP MACRO mb_related_works(rels) AS
+    [r.work FOR r IN coalesce(rels, []) IF r."target-type" = 'work'];
+
+-- Authors of a work: its artist relationships of a writing type. dump.py puts parse.py's
+-- WRITER_TYPES in place of :writer_types, so both parsers share one list.
+CREATE OR REPLACE TEMP MACRO mb_is_writer(r) AS
+    r."target-type" = 'artist' AND mb_text(r.type) IN :writer_types;
+
+CREATE OR REPLACE TEMP MACRO mb_writers(rels) AS [
+    {'role': mb_text(r.type),
+     'artist_id': 'musicbrainz:artist:' || r.artist.id,
+     'name': coalesce(mb_text(r.artist."sort-name"), mb_text(r.artist.name))}
+    FOR r IN coalesce(rels, []) IF mb_is_writer(r)
+];
+
+CREATE OR REPLACE TEMP MACRO mb_bad_writers(rels) AS
+    list_bool_or([NOT mb_valid_id(r.artist.id) FOR r IN coalesce(rels, []) IF mb_is_writer(r)]);
+
+CREATE OR REPLACE TEMP MACRO mb_bad_works(rels) AS
+    list_bool_or([NOT mb_valid_id(w.id) OR coalesce(mb_bad_writers(w.relations), false)
+                  FOR w IN mb_related_works(rels)]);
+
+-- section: problem_recording
+CASE
+    WHEN NOT mb_valid_id(id) THEN 'recording without a valid ''id'''
+    WHEN mb_bad_works(relations) THEN 'work relationship without a valid work or writer id'
+END
+
+-- section: problem_release
+CASE
+    WHEN NOT mb_valid_id(id) THEN 'release without a valid ''id'''
+    WHEN list_bool_or([NOT mb_valid_id(t.recording.id) OR mb_bad_works(t.recording.relations)
+                       FOR t IN flatten([coalesce(m.tracks, []) FOR m IN coalesce(media, [])])
+                       IF t.recording IS NOT NULL])
+        THEN 'track recording without a valid id, or with an invalid work relationship'
+END
+
+-- section: problem_work
+CASE
+    WHEN NOT mb_valid_id(id) THEN 'work without a valid ''id'''
+    WHEN mb_bad_writers(relations) THEN 'writer relationship without a valid artist id'
+END
+
+-- section: problem_artist
+CASE WHEN NOT mb_valid_id(id) THEN 'artist without a valid ''id''' END
+
+-- section: stage_recording
+-- A recording line: the recording, its url holdings and the works it performs.
+CREATE OR REPLACE TEMP TABLE dump_recordings AS
+SELECT line, 0 AS pos, id, title, "artist-credit" AS credits, isrcs, length,
+       mb_date("first-release-date") AS first_date, relations,
+       NULL::VARCHAR AS release_id, NULL::VARCHAR AS release_date,
+       NULL::VARCHAR AS release_label, NULL::VARCHAR AS release_catalog,
+       NULL::VARCHAR AS release_format, NULL::VARCHAR[] AS release_artists,
+       NULL::VARCHAR AS track_title, NULL::DOUBLE AS track_length,
+       []::STRUCT(url VARCHAR, relation_type VARCHAR, live BOOLEAN, status_note VARCHAR)[]
+           AS release_links
+FROM dump_docs WHERE problem IS NULL;
+
+-- section: stage_release
+-- A release line: each track's recording, with what it inherits from the release (date,
+-- label and catalog number, format, artists, url holdings). A release without a tracklist is
+-- kept as itself, so its holdings are not lost.
+CREATE OR REPLACE TEMP TABLE dump_releases AS
+SELECT line, id, mb_text(title) AS title, mb_artists("artist-credit") AS artists,
+       mb_date(date) AS date,
+       list_filter(coalesce("label-info", []),
+                   lambda i: mb_text(i.label.name) IS NOT NULL
+                             OR mb_text(i."catalog-number") IS NOT NULL)[1] AS info,
+       list_filter([mb_text(m.format) FOR m IN coalesce(media, [])],
+                   lambda f: f IS NOT NULL)[1] AS format,
+       list_filter(flatten([coalesce(m.tracks, []) FOR m IN coalesce(media, [])]),
+                   lambda t: t.recording IS NOT NULL) AS tracks,
+       mb_links(relations) AS links
+FROM dump_docs WHERE problem IS NULL;
+
+INSERT INTO source_records BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
+       'musicbrainz:release:' || id AS record_id, 'musicbrainz' AS source, 'release' AS kind,
+       id AS source_id, title, artists, date,
+       CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind,
+       CASE WHEN date IS NOT NULL THEN 'release date' END AS date_source,
+       mb_text(info.label.name) AS label, mb_text(info."catalog-number") AS catalog_number,
+       [] AS isrcs, format AS medium_format, [id] AS release_ids, [] AS external_ids,
+       'https://musicbrainz.org/release/' || id AS page_url, [] AS work_ids
+FROM dump_releases WHERE len(tracks) = 0;
+
+INSERT INTO source_holdings BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line,
+       'musicbrainz:release:' || id AS record_id, l.url, l.relation_type, l.live, l.status_note
+FROM (SELECT line, id, unnest(links) AS l FROM dump_releases WHERE len(tracks) = 0);
+
+CREATE OR REPLACE TEMP TABLE dump_recordings AS
+SELECT line, n - 1 AS pos, t.recording.id AS id, t.recording.title AS title,
+       t.recording."artist-credit" AS credits, t.recording.isrcs AS isrcs,
+       t.recording.length AS length, mb_date(t.recording."first-release-date") AS first_date,
+       t.recording.relations AS relations,
+       r.id AS release_id, r.date AS release_date, mb_text(r.info.label.name) AS release_label,
+       mb_text(r.info."catalog-number") AS release_catalog, r.format AS release_format,
+       r.artists AS release_artists, mb_text(t.title) AS track_title,
+       t.length AS track_length, r.links AS release_links
+FROM (SELECT *, unnest(tracks) AS t, generate_subscripts(tracks, 1) AS n
+      FROM dump_releases WHERE len(tracks) > 0) r;
+
+-- section: stage_work
+CREATE OR REPLACE TEMP TABLE dump_works AS
+SELECT line, 0 AS pos, {'id': id, 'title': title, 'iswcs': iswcs, 'relations': relations} AS w
+FROM dump_docs WHERE problem IS NULL;
+
+-- section: stage_artist
+INSERT INTO source_artists BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
+       'musicbrainz:artist:' || id AS artist_id, 'musicbrainz' AS source, id AS source_id,
+       mb_text(name) AS name, mb_text("sort-name") AS sort_name, mb_text(type) AS type,
+       mb_text(country) AS country, mb_date("life-span".begin) AS begin_date,
+       mb_date("life-span"."end") AS end_date, "life-span".ended AS ended
+FROM dump_docs WHERE problem IS NULL;
+
+-- section: recordings
+-- Shared by recording and release lines: dump_recordings -> sightings. Dates are compared as
+-- (date, where it came from), as parse.py does; what the recording lacks, its release gives.
+INSERT INTO source_records BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line, pos,
+       'musicbrainz:recording:' || id AS record_id, 'musicbrainz' AS source,
+       'recording' AS kind, id AS source_id,
+       coalesce(mb_text(title), track_title) AS title,
+       CASE WHEN len(mb_artists(credits)) > 0 THEN mb_artists(credits)
+            ELSE coalesce(release_artists, []) END AS artists,
+       earliest.date AS date,
+       CASE WHEN earliest.date IS NOT NULL THEN 'published' END AS date_kind,
+       earliest.source AS date_source,
+       release_label AS label, release_catalog AS catalog_number,
+       list_sort(list_distinct(mb_texts(isrcs))) AS isrcs,
+       coalesce(mb_duration(length), mb_duration(track_length)) AS duration_s,
+       release_format AS medium_format,
+       CASE WHEN release_id IS NULL THEN [] ELSE [release_id] END AS release_ids,
+       [] AS external_ids,
+       'https://musicbrainz.org/recording/' || id AS page_url,
+       ['musicbrainz:work:' || w.id FOR w IN mb_related_works(relations)] AS work_ids
+FROM (
+    SELECT *, list_sort(list_filter(
+                  [{'date': first_date, 'source': 'first-release-date'},
+                   {'date': release_date, 'source': 'release ' || release_id || ' date'}],
+                  lambda d: d.date IS NOT NULL))[1] AS earliest
+    FROM dump_recordings
+);
+
+INSERT INTO source_holdings BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line,
+       'musicbrainz:recording:' || id AS record_id, l.url, l.relation_type, l.live, l.status_note
+FROM (SELECT line, id, unnest(mb_links(relations) || release_links) AS l
+      FROM dump_recordings
+      WHERE len(relations) > 0 OR len(release_links) > 0);
+
+CREATE OR REPLACE TEMP TABLE dump_works AS
+SELECT line, pos, unnest(mb_related_works(relations)) AS w
+FROM dump_recordings WHERE len(relations) > 0;
+
+-- section: works
+-- Shared by work lines and the works recordings perform: dump_works -> sightings.
+INSERT INTO source_works BY NAME
+SELECT $import_id AS import_id, $raw_key AS raw_key, line, pos,
+       'musicbrainz:work:' || w.id AS work_id, 'musicbrainz' AS source, w.id AS source_id,
+       mb_text(w.title) AS title, mb_texts(w.iswcs) AS iswcs, mb_writers(w.relations) AS writers
+FROM dump_works;
