@@ -28,6 +28,7 @@ from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
+from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
 from preservation.sources.musicbrainz.live import Etiquette, Scope, WebService
 
 app = typer.Typer(
@@ -71,6 +72,9 @@ def friendly_errors(command: F) -> F:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: what was committed is kept; run the command again to resume")
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -149,6 +153,46 @@ def harvest_command(
     out.print(
         f"{source}: {result.payloads} responses ({result.entities} entities), "
         f"{result.new_payloads} new, {result.quarantined} quarantined (run {result.run_id})"
+    )
+
+
+@app.command("import-dump")
+@friendly_errors
+def import_dump_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A MusicBrainz JSON dump: recording.tar.xz (or release, work, artist), "
+            "an extracted mbdump/<entity> file, or a folder holding mbdump/."
+        ),
+    ],
+    entity: Annotated[
+        str | None,
+        typer.Option(help="Import only this entity (recording, release, work, artist)."),
+    ] = None,
+    chunk_mb: Annotated[
+        int, typer.Option(min=1, help="Lines are parsed and committed in chunks of this size.")
+    ] = CHUNK_BYTES // 2**20,
+    db: DbOption = None,
+) -> None:
+    """Import MusicBrainz JSON data dumps into the same tables as a live harvest.
+
+    The archive is read as a stream (no extraction to disk). Each chunk commits with its
+    resume point, so an interrupted import continues where it stopped when run again.
+    Malformed lines are quarantined with their line number (query: quarantined).
+    """
+    with closing(store.connect(db)) as con:
+        result = import_dump(con, path, entity, chunk_mb * 2**20)
+        counts = store.table_counts(con)
+    for done in result.entities:
+        resumed = f", resumed at line {done.resumed_at_line + 1:,}" if done.resumed_at_line else ""
+        out.print(
+            f"{done.member}: {done.lines:,} lines -> {done.staged:,} {done.entity}s staged, "
+            f"{done.quarantined:,} quarantined{resumed}"
+        )
+    out.print(
+        f"merged: {counts['recordings']:,} recordings, {counts['holdings']:,} holdings, "
+        f"{counts['works']:,} works, {counts['artists']:,} artists (run {result.run_id})"
     )
 
 

@@ -104,6 +104,17 @@ def test_one_request_per_second(server, con):
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.95
 
 
+def test_a_mirror_interval_is_kept_not_inverted(server, con):
+    # musicbrainzngs' own limiter sleeps requests/interval seconds: asked for 0.2 s it would
+    # wait 5 s between requests. The pacing is ours, so a mirror gets the interval it asked for.
+    scopes = [Scope("recording", RECORDING), Scope("release", RELEASE)] * 2
+    fast = Etiquette("tests@example.org", server.url, interval=0.2, sleep=Waits())
+    harvest_live(con, "musicbrainz", scopes, WebService(fast))
+    gaps = [b.at - a.at for a, b in itertools.pairwise(server.log)]
+    assert len(gaps) == 3
+    assert all(0.19 <= gap < 1.0 for gap in gaps), gaps
+
+
 def test_public_server_cannot_be_asked_faster_and_needs_a_contact():
     with pytest.raises(PreservationError, match="one request per second"):
         Etiquette(contact="me@example.org", interval=0.5)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import re
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -138,6 +140,17 @@ def import_dump(
     if entity is not None and entity not in ENTITIES:
         raise PreservationError(f"unknown dump entity {entity!r}; known: {', '.join(ENTITIES)}")
     _load_sql(con)
+    try:
+        return _import(con, path, entity, chunk_bytes)
+    except (tarfile.TarError, lzma.LZMAError, EOFError, zlib.error) as exc:
+        raise PreservationError(
+            f"cannot read {path}: {exc} (what was read so far is kept; a complete file resumes)"
+        ) from exc
+
+
+def _import(
+    con: duckdb.DuckDBPyConnection, path: Path, entity: str | None, chunk_bytes: int
+) -> DumpImportResult:
     with harvest_run(con, SOURCE, "dump", str(path)) as run:
         result = DumpImportResult(path=str(path), run_id=run.run_id)
         with closing(dump_members(path, entity, result)) as members:

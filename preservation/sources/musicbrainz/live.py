@@ -1,13 +1,13 @@
 """Fetch from the MusicBrainz web service (WS/2 JSON) through musicbrainzngs, politely.
 
 Etiquette is enforced here, not left to the caller:
-- one request per `interval` seconds across the process (musicbrainzngs' own limiter), never
-  faster than one a second against musicbrainz.org (a mirror may go faster);
+- one request per `interval` seconds across the process, retries included, never faster
+  than one a second against musicbrainz.org (a mirror may go faster);
 - a user agent `preservation/<version> ( <contact> )`, and no live run without a contact;
 - 429/503 (and resets, timeouts, cut bodies): wait what Retry-After says, else back off, a
   bounded number of times, then give up with a message naming the request.
 
-musicbrainzngs decides request building, includes validation and rate limiting; its reader
+musicbrainzngs decides request building and includes validation; its reader
 (`_safe_read`) is replaced while harvesting, because it ignores Retry-After and retries 503s
 eight times with fixed delays. The replacement also hands back the raw bytes and the URL, so
 `raw_records` keeps the response byte for byte.
@@ -18,6 +18,8 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
+import math
+import threading
 import time
 import urllib.error
 from collections.abc import Callable, Iterator
@@ -151,10 +153,12 @@ class WebService:
         e = self.etiquette
         parts = urlsplit(e.base_url)
         saved = (ngs.hostname, ngs.https, ngs.ws_format, ngs.parser_fun, ngs._safe_read)
-        saved_limit = (ngs.limit_interval, ngs.limit_requests)
+        saved_limit = (ngs.limit_interval, ngs.limit_requests, ngs.do_rate_limit)
         musicbrainzngs.set_useragent("preservation", __version__, e.contact)
         musicbrainzngs.set_hostname(parts.netloc, use_https=parts.scheme == "https")
-        musicbrainzngs.set_rate_limit(e.interval, 1)
+        # Our own pacing, in _read: musicbrainzngs' limiter sleeps requests/interval seconds
+        # (inverted), so below one second it would wait 1/interval**2 seconds instead.
+        musicbrainzngs.set_rate_limit(False)
         ngs.ws_format = "json"
         ngs.parser_fun = lambda body: body  # keep the bytes exactly as received
         ngs._safe_read = self._read
@@ -162,7 +166,7 @@ class WebService:
             yield
         finally:
             ngs.hostname, ngs.https, ngs.ws_format, ngs.parser_fun, ngs._safe_read = saved
-            ngs.limit_interval, ngs.limit_requests = saved_limit
+            ngs.limit_interval, ngs.limit_requests, ngs.do_rate_limit = saved_limit
 
     def _read(self, opener: Any, req: Any, body: Any = None, *_: Any, **__: Any) -> bytes:
         """Read one response, honouring Retry-After and giving up after a bounded number."""
@@ -173,6 +177,7 @@ class WebService:
             if attempt:
                 e.sleep(min(wait, e.max_wait))
             wait = max(e.interval, 2.0 ** (attempt + 1))  # unless the server says otherwise
+            _PACE.wait(e.interval)
             try:
                 with opener.open(req, body) if body else opener.open(req) as response:
                     return response.read()
@@ -194,6 +199,24 @@ class WebService:
             f"musicbrainz: gave up on {req.full_url} after {e.retries + 1} attempts ({why}); "
             "what was stored is kept and the harvest resumes from there"
         )
+
+
+class _Pace:
+    """At most one request per `interval` seconds across the whole process (all threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = -math.inf
+
+    def wait(self, interval: float) -> None:
+        with self.lock:
+            pause = self.last + interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.last = time.monotonic()
+
+
+_PACE = _Pace()
 
 
 def _retry_after(value: str | None) -> float | None:
