@@ -120,7 +120,7 @@ class Sightings:
     artists: list[dict[str, object]] = field(default_factory=list)
 
     def add(self, key: str, parsed: Parsed) -> None:
-        where = {"import_id": None, "raw_key": key, "line": None}
+        where = {"import_id": None, "raw_key": key, "document": None}
         for pos, r in enumerate(parsed.records):
             row = {f.name: getattr(r, f.name) for f in fields(Record)}
             self.records.append({**where, "pos": pos, "record_id": r.record_id, **row})
@@ -179,15 +179,15 @@ def merge(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Sightings that count: harvested ones, and those of complete dump imports. `seq` orders the
-# sightings of one thing ("first seen"); `evidence` names the document (and line) they came from.
+# sightings of one thing ("first seen"); `evidence` names the payload or dump line they came from.
 _COUNTED_SIGHTINGS = """
 CREATE OR REPLACE TEMP VIEW counted_import AS
     SELECT import_id FROM dump_imports WHERE status = 'complete';
 """ + "\n".join(
     f"""
 CREATE OR REPLACE TEMP VIEW counted_{name} AS
-    SELECT *, (raw_key, coalesce(line, 0), {pos}) AS seq,
-           raw_key || coalesce('#' || line, '') AS evidence
+    SELECT *, (raw_key, coalesce(document, ''), {pos}) AS seq,
+           raw_key || coalesce('#' || document, '') AS evidence
     FROM source_{name}
     WHERE import_id IS NULL OR import_id IN (SELECT import_id FROM counted_import);"""
     for name, pos in (("records", "pos"), ("holdings", "0"), ("works", "pos"), ("artists", "pos"))
@@ -196,8 +196,34 @@ CREATE OR REPLACE TEMP VIEW counted_{name} AS
 _FIRST = "arg_min({0}, seq) FILTER (WHERE {0} IS NOT NULL) AS {0}"
 _EARLIEST = "arg_min({0}, (date, seq)) FILTER (WHERE date IS NOT NULL) AS {0}"
 _UNITED = "list_sort(list_distinct(flatten(list({0})))) AS {0}"
+_FIRST_SEEN = (
+    "label",
+    "catalog_number",
+    "matrix",
+    "take",
+    "side",
+    "duration_s",
+    "medium_format",
+    "page_url",
+)
+_LISTS = ("isrcs", "release_ids", "external_ids")
 
+# Most records are seen once (a dump line): those are copied, the others aggregated.
 _MERGE_RECORDINGS = f"""
+CREATE OR REPLACE TEMP TABLE sightings_per_record AS
+SELECT record_id, count(*) AS sightings FROM counted_records GROUP BY record_id;
+
+INSERT INTO recordings BY NAME
+SELECT record_id, source, kind, source_id, title, coalesce(artists, []) AS artists,
+       date, CAST(left(date, 4) AS INTEGER) AS year,
+       CASE WHEN date IS NOT NULL THEN date_kind END AS date_kind,
+       CASE WHEN date IS NOT NULL THEN date_source END AS date_source,
+       {", ".join(_FIRST_SEEN)},
+       {", ".join(f"list_sort(list_distinct(coalesce({c}, []))) AS {c}" for c in _LISTS)},
+       [evidence] AS raw_keys
+FROM counted_records
+WHERE record_id IN (SELECT record_id FROM sightings_per_record WHERE sightings = 1);
+
 INSERT INTO recordings BY NAME
 SELECT record_id,
        any_value(source) AS source, any_value(kind) AS kind, any_value(source_id) AS source_id,
@@ -207,28 +233,17 @@ SELECT record_id,
        CAST(left(min(date), 4) AS INTEGER) AS year,
        {_EARLIEST.format("date_kind")},
        {_EARLIEST.format("date_source")},
-       {
-    ", ".join(
-        _FIRST.format(c)
-        for c in (
-            "label",
-            "catalog_number",
-            "matrix",
-            "take",
-            "side",
-            "duration_s",
-            "medium_format",
-            "page_url",
-        )
-    )
-},
-       {", ".join(_UNITED.format(c) for c in ("isrcs", "release_ids", "external_ids"))},
+       {", ".join(_FIRST.format(c) for c in _FIRST_SEEN)},
+       {", ".join(_UNITED.format(c) for c in _LISTS)},
        list_sort(list_distinct(list(evidence))) AS raw_keys
 FROM counted_records
+WHERE record_id IN (SELECT record_id FROM sightings_per_record WHERE sightings > 1)
 GROUP BY record_id;
 
+DROP TABLE sightings_per_record;
+
 INSERT INTO recording_works
-SELECT DISTINCT record_id, unnest(work_ids) FROM counted_records;
+SELECT DISTINCT record_id, unnest(work_ids) FROM counted_records WHERE len(work_ids) > 0;
 """
 
 _MERGE_WORKS = f"""
@@ -283,27 +298,26 @@ WITH hosts AS (
                              '^www\\.', '') AS host
     FROM counted_holdings
 ),
-matched AS (
-    SELECT h.*, p.platform, p.access_class AS fixed_class, p.closed_garden
-    FROM hosts h
-    LEFT JOIN platforms p ON h.host = p.domain OR h.host LIKE '%.' || p.domain
-    QUALIFY row_number() OVER (
-        PARTITION BY h.record_id, h.url, h.relation_type, h.evidence, h.live, h.status_note
-        ORDER BY length(p.domain) DESC NULLS LAST) = 1
+host_platforms AS (  -- per distinct host, so the suffix match runs once per host
+    SELECT h.host, p.platform, p.access_class AS fixed_class, p.closed_garden
+    FROM (SELECT DISTINCT host FROM hosts) h
+    JOIN platforms p ON h.host = p.domain OR h.host LIKE '%.' || p.domain
+    QUALIFY row_number() OVER (PARTITION BY h.host ORDER BY length(p.domain) DESC) = 1
 )
-SELECT m.record_id,
-       m.url,
-       any_value(coalesce(m.platform, m.host)) AS platform,
-       any_value(coalesce(m.fixed_class, r.access_class)) AS access_class,
-       any_value(m.closed_garden) AS closed_garden,
-       m.relation_type,
-       bool_or(m.live) AS live,
-       CASE WHEN bool_or(m.live) THEN NULL ELSE min(m.status_note) END AS status_note,
-       min(m.evidence) AS evidence
-FROM matched m
+SELECT h.record_id,
+       h.url,
+       any_value(coalesce(p.platform, h.host)) AS platform,
+       any_value(coalesce(p.fixed_class, r.access_class)) AS access_class,
+       any_value(p.closed_garden) AS closed_garden,
+       h.relation_type,
+       bool_or(h.live) AS live,
+       CASE WHEN bool_or(h.live) THEN NULL ELSE min(h.status_note) END AS status_note,
+       min(h.evidence) AS evidence
+FROM hosts h
+LEFT JOIN host_platforms p USING (host)
 LEFT JOIN relationship_types r USING (relation_type)
-WHERE coalesce(m.fixed_class, r.access_class) IS NOT NULL
-GROUP BY m.record_id, m.url, m.relation_type
+WHERE coalesce(p.fixed_class, r.access_class) IS NOT NULL
+GROUP BY h.record_id, h.url, h.relation_type
 """
 
 
@@ -318,18 +332,26 @@ def _give_release_holdings_to_tracks(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE covered AS
         SELECT rel.record_id AS release_record, rec.record_id AS recording_record
         FROM recordings rel
-        JOIN recordings rec
-          ON rec.kind = 'recording' AND rec.source = rel.source
-         AND list_contains(rec.release_ids, rel.source_id)
+        JOIN (SELECT record_id, source, unnest(release_ids) AS release_id
+              FROM recordings WHERE kind = 'recording') rec
+          ON rec.release_id = rel.source_id AND rec.source = rel.source
         WHERE rel.kind = 'release'
         """
     )
+    # A recording keeps its own holding of the same url and type; otherwise one per url+type.
     con.execute(
         """
-        INSERT OR IGNORE INTO holdings
+        INSERT INTO holdings
         SELECT c.recording_record, h.url, h.platform, h.access_class, h.closed_garden,
                h.relation_type, h.live, h.status_note, h.evidence
         FROM covered c JOIN holdings h ON h.record_id = c.release_record
+        WHERE NOT EXISTS (
+            SELECT 1 FROM holdings own
+            WHERE own.record_id = c.recording_record AND own.url = h.url
+              AND own.relation_type = h.relation_type)
+        QUALIFY row_number() OVER (
+            PARTITION BY c.recording_record, h.url, h.relation_type
+            ORDER BY h.live DESC, h.evidence) = 1
         """
     )
     con.execute("DELETE FROM holdings WHERE record_id IN (SELECT release_record FROM covered)")

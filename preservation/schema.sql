@@ -84,12 +84,14 @@ CREATE TABLE IF NOT EXISTS dump_imports (
 
 -- Normalize's input: every sighting of a record, work or artist in a source document, before
 -- sightings of the same thing are merged. import_id NULL: read from raw_records (rebuilt by
--- every normalize); otherwise the dump import that wrote it. `line` is the dump line number.
+-- every normalize); otherwise the dump import that wrote it. raw_key names the payload or the
+-- dump file; `document` the dump line when the sighting is not its line's own entity (the
+-- release MBID for a release's tracks). `pos` orders sightings within one document.
 CREATE TABLE IF NOT EXISTS source_records (
     import_id      INTEGER,
     raw_key        VARCHAR NOT NULL,
-    line           BIGINT,
-    pos            INTEGER NOT NULL,    -- order of the record within its document
+    document       VARCHAR,
+    pos            INTEGER NOT NULL,
     record_id      VARCHAR NOT NULL,
     source         VARCHAR NOT NULL,
     kind           VARCHAR NOT NULL,
@@ -115,7 +117,7 @@ CREATE TABLE IF NOT EXISTS source_records (
 CREATE TABLE IF NOT EXISTS source_holdings (
     import_id     INTEGER,
     raw_key       VARCHAR NOT NULL,
-    line          BIGINT,
+    document      VARCHAR,
     record_id     VARCHAR NOT NULL,
     url           VARCHAR NOT NULL,
     relation_type VARCHAR NOT NULL,
@@ -125,7 +127,7 @@ CREATE TABLE IF NOT EXISTS source_holdings (
 CREATE TABLE IF NOT EXISTS source_works (
     import_id INTEGER,
     raw_key   VARCHAR NOT NULL,
-    line      BIGINT,
+    document  VARCHAR,
     pos       INTEGER NOT NULL,
     work_id   VARCHAR NOT NULL,
     source    VARCHAR NOT NULL,
@@ -137,7 +139,7 @@ CREATE TABLE IF NOT EXISTS source_works (
 CREATE TABLE IF NOT EXISTS source_artists (
     import_id  INTEGER,
     raw_key    VARCHAR NOT NULL,
-    line       BIGINT,
+    document   VARCHAR,
     pos        INTEGER NOT NULL,
     artist_id  VARCHAR NOT NULL,
     source     VARCHAR NOT NULL,
@@ -153,7 +155,7 @@ CREATE TABLE IF NOT EXISTS source_artists (
 
 -- One row per source record (a MusicBrainz recording or release, an archive item ...), normalized.
 CREATE TABLE IF NOT EXISTS recordings (
-    record_id      VARCHAR PRIMARY KEY, -- '<source>:<kind>:<id>'
+    record_id      VARCHAR NOT NULL,    -- '<source>:<kind>:<id>' (unique)
     source         VARCHAR NOT NULL,
     kind           VARCHAR NOT NULL,    -- recording | release | item
     source_id      VARCHAR NOT NULL,    -- MBID, archive identifier, loc.gov item id
@@ -187,13 +189,13 @@ CREATE TABLE IF NOT EXISTS holdings (
     relation_type VARCHAR,              -- MusicBrainz url-relationship type, or the source's own kind
     live          BOOLEAN NOT NULL,     -- false: ended relationship, dark or withdrawn item
     status_note   VARCHAR,              -- why it is not live, when it is not
-    evidence      VARCHAR NOT NULL,     -- raw_records key that says so
-    PRIMARY KEY (record_id, url, relation_type)
+    evidence      VARCHAR NOT NULL      -- raw_records key (or dump file) that says so
+    -- unique: (record_id, url, relation_type)
 );
 
 -- Musical works and who wrote them (for the composition layer of rights).
 CREATE TABLE IF NOT EXISTS works (
-    work_id    VARCHAR PRIMARY KEY,     -- '<source>:work:<id>'
+    work_id    VARCHAR NOT NULL,        -- '<source>:work:<id>' (unique)
     source     VARCHAR NOT NULL,
     source_id  VARCHAR NOT NULL,
     title      VARCHAR,
@@ -208,13 +210,13 @@ CREATE TABLE IF NOT EXISTS work_writers (
     work_id   VARCHAR NOT NULL,
     role      VARCHAR NOT NULL,         -- MusicBrainz relationship type: composer | writer | lyricist ...
     artist_id VARCHAR NOT NULL,         -- '<source>:artist:<id>'
-    name      VARCHAR,                  -- as credited (sort name when known)
-    PRIMARY KEY (work_id, role, artist_id)
+    name      VARCHAR                   -- as credited (sort name when known)
+    -- unique: (work_id, role, artist_id)
 );
 
 -- People and groups (composers, lyricists ...) with their life spans, for the composition layer.
 CREATE TABLE IF NOT EXISTS artists (
-    artist_id  VARCHAR PRIMARY KEY,     -- '<source>:artist:<id>'
+    artist_id  VARCHAR NOT NULL,        -- '<source>:artist:<id>' (unique)
     source     VARCHAR NOT NULL,
     source_id  VARCHAR NOT NULL,
     name       VARCHAR,
@@ -230,8 +232,8 @@ CREATE TABLE IF NOT EXISTS artists (
 -- Recording -> work edges, as stated by a source.
 CREATE TABLE IF NOT EXISTS recording_works (
     record_id VARCHAR NOT NULL,
-    work_id   VARCHAR NOT NULL,
-    PRIMARY KEY (record_id, work_id)
+    work_id   VARCHAR NOT NULL
+    -- unique: (record_id, work_id)
 );
 
 -- Why two records were judged to be the same recording.

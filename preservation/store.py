@@ -17,7 +17,26 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 3  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*
+SCHEMA_VERSION = 4  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
+# 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique)
+
+# Upgrading from below a version drops these tables, whose shape changed: they are derived,
+# and `preservation run` (or normalize, or import-dump again) rebuilds them.
+REBUILT_BELOW = {
+    4: (
+        "recordings",
+        "holdings",
+        "works",
+        "recording_works",
+        "work_writers",
+        "artists",
+        "source_records",
+        "source_holdings",
+        "source_works",
+        "source_artists",
+        "dump_imports",
+    ),
+}
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
 
@@ -67,6 +86,10 @@ def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"{path} has schema version {found}, newer than this program's {SCHEMA_VERSION}: "
                 "upgrade preservation"
             )
+        for version, tables in REBUILT_BELOW.items():
+            if found is not None and int(str(found)) < version:
+                for table in tables:
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(resources.files("preservation").joinpath("schema.sql").read_text())
         con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]

@@ -10,6 +10,7 @@ import duckdb
 from preservation import store
 from preservation.pipeline import run, sample_dir
 from tests.conftest import AS_OF, rows
+from tests.test_import_dump import assert_unique_keys
 
 HIPPO = (
     "internetarchive:item:"
@@ -32,6 +33,10 @@ def test_every_stage_wrote_its_table(sample_run):
         "acquisition-list.json",
     }
     assert all((reports / p.name).exists() for p in summary.reports)
+
+
+def test_merged_tables_keep_their_keys_unique(sample_db):
+    assert_unique_keys(sample_db)
 
 
 def test_single_platform_recordings_and_why(sample_db):

@@ -239,13 +239,10 @@ def _import_member(
         progress.meter(label, member.size) as advance,
     ):
         chunk_path = Path(tmp) / "chunk.jsonl"
-        for first_line, block in _chunks(member.stream, chunk_bytes, done.resumed_at_line):
-            lines = _count_lines(block)
-            chunk_path.write_bytes(_fill_blank_lines(block))
+        for first_line, block, lines in _chunks(member.stream, chunk_bytes, done.resumed_at_line):
+            chunk_path.write_bytes(block)
             with transaction(con):
-                staged, bad = _stage_chunk(
-                    con, member.entity, chunk_path, first_line, done, raw_key
-                )
+                staged, bad = _stage_chunk(con, member.entity, chunk_path, done, raw_key, lines)
                 for line, reason, text in _quarantine_reasons(block, first_line, bad):
                     sha = hashlib.sha256(text).hexdigest()
                     key = f"{raw_key}#{line}"
@@ -323,43 +320,85 @@ def _stage_chunk(
     con: duckdb.DuckDBPyConnection,
     entity: str,
     chunk_path: Path,
-    first_line: int,
     done: EntityImport,
     raw_key: str,
-) -> tuple[int, list[tuple[int, str]]]:
-    """Stage one chunk's lines; return how many were staged and the (line, problem) of the rest."""
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[entity].items()) + "}"
+    lines: int,
+) -> tuple[int, list[tuple[int, str | None]]]:
+    """Stage one chunk's lines.
+
+    Returns how many were staged, and for the others their place among the chunk's lines
+    (0-based) with the problem found in SQL (None for a blank line).
+    """
+    reader = _reader(entity, chunk_path)
     problem = _SECTIONS[f"problem_{entity}"]
-    source = str(chunk_path).replace("'", "''")
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dump_docs AS
-        SELECT *, {first_line - 1} + ordinality AS line, ({problem}) AS problem
-        FROM read_json('{source}', format = 'newline_delimited', columns = {columns},
-                       ignore_errors = true, maximum_object_size = {MAX_LINE_BYTES})
-             WITH ORDINALITY
-        """
+        f"CREATE OR REPLACE TEMP TABLE dump_docs AS SELECT *, ({problem}) AS problem {reader}"
     )
     params = {"import_id": done.import_id, "raw_key": raw_key}
     for step in STEPS[entity]:
         for statement in _statements(_SECTIONS[step]):
             bound = {k: v for k, v in params.items() if f"${k}" in statement}
             con.execute(statement, bound)
-    bad = con.execute(
-        "SELECT line, problem FROM dump_docs WHERE problem IS NOT NULL ORDER BY line"
-    ).fetchall()
-    staged = int(str(scalar(con, "SELECT count(*) FROM dump_docs WHERE problem IS NULL")))
-    return staged, [(int(line), str(problem)) for line, problem in bad]
+    rows, bad = con.execute("SELECT count(*), count(problem) FROM dump_docs").fetchone() or (0, 0)
+    _drop_temp_objects(con)
+    if not bad and rows == lines:
+        return int(rows), []
+    # Rare: find which lines. DuckDB skips blank lines, so its row numbers count the others.
+    return int(rows) - int(bad), _locate_bad_lines(con, entity, chunk_path)
+
+
+def _drop_temp_objects(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the chunk's dump_* temp tables and views (their memory, and their names)."""
+    for name, kind in con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary AND "
+        "starts_with(view_name, 'dump_') UNION ALL SELECT table_name, 'TABLE' FROM "
+        "duckdb_tables() WHERE temporary AND starts_with(table_name, 'dump_') ORDER BY 2 DESC"
+    ).fetchall():
+        con.execute(f"DROP {kind} {name}")
+
+
+def _reader(entity: str, chunk_path: Path) -> str:
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[entity].items()) + "}"
+    source = str(chunk_path).replace("'", "''")
+    return (
+        f"FROM read_json('{source}', format = 'newline_delimited', columns = {columns}, "
+        f"ignore_errors = true, maximum_object_size = {MAX_LINE_BYTES})"
+    )
+
+
+def _locate_bad_lines(
+    con: duckdb.DuckDBPyConnection, entity: str, chunk_path: Path
+) -> list[tuple[int, str | None]]:
+    problem = _SECTIONS[f"problem_{entity}"]
+    bad_rows = dict(
+        con.execute(
+            f"SELECT ordinality, problem FROM (SELECT ordinality, ({problem}) AS problem "
+            f"{_reader(entity, chunk_path)} WITH ORDINALITY) WHERE problem IS NOT NULL"
+        ).fetchall()
+    )
+    located: list[tuple[int, str | None]] = []
+    row = 0
+    with chunk_path.open("rb") as chunk:
+        for index, line in enumerate(chunk):
+            if not line.strip():
+                located.append((index, None))
+                continue
+            row += 1
+            if row in bad_rows:
+                located.append((index, str(bad_rows[row])))
+    return located
 
 
 def _statements(section: str) -> list[str]:
     return [s.strip() for s in re.split(r";\s*$", section, flags=re.M) if s.strip()]
 
 
-def _chunks(stream: BinaryIO, chunk_bytes: int, skip_lines: int) -> Iterator[tuple[int, bytes]]:
+def _chunks(
+    stream: BinaryIO, chunk_bytes: int, skip_lines: int
+) -> Iterator[tuple[int, bytes, int]]:
     """Blocks of whole lines of about `chunk_bytes`, after skipping `skip_lines` lines.
 
-    Yields (number of the block's first line, block).
+    Yields (number of the block's first line, block, number of lines in it).
     """
     line, pending = 1, b""
     while True:
@@ -374,11 +413,12 @@ def _chunks(stream: BinaryIO, chunk_bytes: int, skip_lines: int) -> Iterator[tup
         block, pending = data[: cut + 1], data[cut + 1 :]
         line, block, skip_lines = _skip(line, block, skip_lines)
         if block:
-            yield line, block
-            line += _count_lines(block)
+            count = _count_lines(block)
+            yield line, block, count
+            line += count
     line, pending, skip_lines = _skip(line, pending, skip_lines)
     if pending:
-        yield line, pending
+        yield line, pending, 1
 
 
 def _skip(line: int, block: bytes, skip_lines: int) -> tuple[int, bytes, int]:
@@ -396,34 +436,22 @@ def _count_lines(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
-def _fill_blank_lines(block: bytes) -> bytes:
-    """Put `{}` on blank lines: DuckDB skips blank lines, which would shift the line numbers.
-
-    `{}` has no id, so the line is quarantined as blank, with its own number.
-    """
-    if block.startswith(b"\n"):
-        block = b"{}" + block
-    while b"\n\n" in block:
-        block = block.replace(b"\n\n", b"\n{}\n")
-    return block
-
-
 def _quarantine_reasons(
-    block: bytes, first_line: int, bad: list[tuple[int, str]]
+    block: bytes, first_line: int, bad: list[tuple[int, str | None]]
 ) -> Iterator[tuple[int, str, bytes]]:
-    """Say why each bad line is bad (not JSON, or JSON without what an entity needs)."""
+    """(line number, why, text) of each bad line: blank, not JSON, or JSON an entity lacks."""
     lines = block.split(b"\n") if bad else []
-    for line, problem in bad:
-        text = lines[line - first_line]
-        if not text.strip():
-            yield line, "blank line", text
+    for index, problem in bad:
+        text = lines[index].rstrip(b"\r")
+        if problem is None:
+            yield first_line + index, "blank line", text
             continue
         try:
             entity = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield line, f"invalid JSON: {exc}", text
+            yield first_line + index, f"invalid JSON: {exc}", text
             continue
         if not isinstance(entity, dict):
-            yield line, f"expected a JSON object, got {type(entity).__name__}", text
+            yield first_line + index, f"expected a JSON object, got {type(entity).__name__}", text
         else:
-            yield line, problem, text
+            yield first_line + index, problem, text

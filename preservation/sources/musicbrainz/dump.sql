@@ -4,8 +4,8 @@
 -- The rules are those of parse.py (the web-service parser), which the tests hold them to: the
 -- same real entities imported from a dump file and harvested live give the same rows.
 -- Sections start with "-- section: <name>"; dump.py runs them in order for each chunk of lines,
--- over the temp table dump_docs (the chunk's lines with their line numbers and `problem`, the
--- reason a line cannot be used). $import_id and $raw_key are bound per chunk.
+-- over the temp table dump_docs (the chunk's lines, each with `problem`: why it cannot be
+-- used, or NULL). $import_id and $raw_key are bound per chunk.
 
 -- section: macros
 CREATE OR REPLACE TEMP MACRO mb_text(v) AS nullif(trim(v), '');
@@ -15,18 +15,16 @@ CREATE OR REPLACE TEMP MACRO mb_texts(vs) AS
 
 -- A plausible calendar prefix only (clean_date in sources/base.py): '1953', '1953-10',
 -- '1953-10-11'; a bad month or day falls back to the coarser date, a bad year gives NULL.
-CREATE OR REPLACE TEMP MACRO mb_date(v) AS (
-    WITH p AS (
-        SELECT regexp_extract(trim(v), '^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?',
-                              ['y', 'm', 'd']) AS d
-    )
-    SELECT CASE
-        WHEN d.y = '' OR NOT CAST(d.y AS INTEGER) BETWEEN 1000 AND 2999 THEN NULL
-        WHEN d.m = '' OR NOT CAST(d.m AS INTEGER) BETWEEN 1 AND 12 THEN d.y
-        WHEN d.d = '' OR NOT CAST(d.d AS INTEGER) BETWEEN 1 AND 31 THEN d.y || '-' || d.m
+CREATE OR REPLACE TEMP MACRO mb_date(v) AS list_transform(
+    [regexp_extract(trim(v), '^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?', ['y', 'm', 'd'])],
+    lambda d: CASE
+        WHEN NOT coalesce(TRY_CAST(d.y AS INTEGER) BETWEEN 1000 AND 2999, false) THEN NULL
+        WHEN NOT coalesce(TRY_CAST(d.m AS INTEGER) BETWEEN 1 AND 12, false) THEN d.y
+        WHEN NOT coalesce(TRY_CAST(d.d AS INTEGER) BETWEEN 1 AND 31, false)
+            THEN d.y || '-' || d.m
         ELSE d.y || '-' || d.m || '-' || d.d
-    END FROM p
-);
+    END
+)[1];
 
 CREATE OR REPLACE TEMP MACRO mb_valid_id(v) AS coalesce(length(v) = 36, false);
 
@@ -37,15 +35,17 @@ CREATE OR REPLACE TEMP MACRO mb_artists(credits) AS
 CREATE OR REPLACE TEMP MACRO mb_duration(ms) AS CASE WHEN ms > 0 THEN ms / 1000.0 END;
 
 -- url relationships: where the entity can be found (an ended one is kept, not live).
+CREATE OR REPLACE TEMP MACRO mb_is_link(r) AS
+    r."target-type" = 'url' AND mb_text(r.url.resource) IS NOT NULL
+    AND mb_text(r.type) IS NOT NULL;
+
+CREATE OR REPLACE TEMP MACRO mb_ended_note(r) AS
+    CASE WHEN r.ended THEN trim('relationship ended ' || coalesce(mb_text(r."end"), '')) END;
+
 CREATE OR REPLACE TEMP MACRO mb_links(rels) AS [
-    {'url': mb_text(r.url.resource),
-     'relation_type': mb_text(r.type),
-     'live': NOT coalesce(r.ended, false),
-     'status_note': CASE WHEN r.ended
-                         THEN trim('relationship ended ' || coalesce(mb_text(r."end"), '')) END}
-    FOR r IN coalesce(rels, [])
-    IF r."target-type" = 'url' AND mb_text(r.url.resource) IS NOT NULL
-       AND mb_text(r.type) IS NOT NULL
+    {'url': mb_text(r.url.resource), 'relation_type': mb_text(r.type),
+     'live': NOT coalesce(r.ended, false), 'status_note': mb_ended_note(r)}
+    FOR r IN coalesce(rels, []) IF mb_is_link(r)
 ];
 
 CREATE OR REPLACE TEMP MACRO mb_related_works(rels) AS
@@ -96,10 +96,10 @@ CASE WHEN NOT mb_valid_id(id) THEN 'artist without a valid ''id''' END
 
 -- section: stage_recording
 -- A recording line: the recording, its url holdings and the works it performs.
-CREATE OR REPLACE TEMP TABLE dump_recordings AS
-SELECT line, 0 AS pos, id, title, "artist-credit" AS credits, isrcs, length,
-       mb_date("first-release-date") AS first_date, relations,
-       NULL::VARCHAR AS release_id, NULL::VARCHAR AS release_date,
+CREATE OR REPLACE TEMP VIEW dump_recordings AS
+SELECT NULL::VARCHAR AS document, 0 AS pos, id, title, "artist-credit" AS credits, isrcs,
+       length, mb_date("first-release-date") AS date,
+       CASE WHEN date IS NOT NULL THEN 'first-release-date' END AS date_source, relations,
        NULL::VARCHAR AS release_label, NULL::VARCHAR AS release_catalog,
        NULL::VARCHAR AS release_format, NULL::VARCHAR[] AS release_artists,
        NULL::VARCHAR AS track_title, NULL::DOUBLE AS track_length,
@@ -112,7 +112,7 @@ FROM dump_docs WHERE problem IS NULL;
 -- label and catalog number, format, artists, url holdings). A release without a tracklist is
 -- kept as itself, so its holdings are not lost.
 CREATE OR REPLACE TEMP TABLE dump_releases AS
-SELECT line, id, mb_text(title) AS title, mb_artists("artist-credit") AS artists,
+SELECT id, mb_text(title) AS title, mb_artists("artist-credit") AS artists,
        mb_date(date) AS date,
        list_filter(coalesce("label-info", []),
                    lambda i: mb_text(i.label.name) IS NOT NULL
@@ -125,7 +125,7 @@ SELECT line, id, mb_text(title) AS title, mb_artists("artist-credit") AS artists
 FROM dump_docs WHERE problem IS NULL;
 
 INSERT INTO source_records BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
+SELECT $import_id AS import_id, $raw_key AS raw_key, 0 AS pos,
        'musicbrainz:release:' || id AS record_id, 'musicbrainz' AS source, 'release' AS kind,
        id AS source_id, title, artists, date,
        CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind,
@@ -136,30 +136,40 @@ SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
 FROM dump_releases WHERE len(tracks) = 0;
 
 INSERT INTO source_holdings BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line,
+SELECT $import_id AS import_id, $raw_key AS raw_key,
        'musicbrainz:release:' || id AS record_id, l.url, l.relation_type, l.live, l.status_note
-FROM (SELECT line, id, unnest(links) AS l FROM dump_releases WHERE len(tracks) = 0);
+FROM (SELECT id, unnest(links) AS l FROM dump_releases WHERE len(tracks) = 0);
 
+-- The date a track's recording is published: its own first release date or the release's,
+-- whichever is earlier (ties go to 'first-release-date', as in parse.py).
 CREATE OR REPLACE TEMP TABLE dump_recordings AS
-SELECT line, n - 1 AS pos, t.recording.id AS id, t.recording.title AS title,
+SELECT id AS document, n - 1 AS pos, t.recording.id AS id, t.recording.title AS title,
        t.recording."artist-credit" AS credits, t.recording.isrcs AS isrcs,
-       t.recording.length AS length, mb_date(t.recording."first-release-date") AS first_date,
+       t.recording.length AS length, earliest.date AS date, earliest.source AS date_source,
        t.recording.relations AS relations,
-       r.id AS release_id, r.date AS release_date, mb_text(r.info.label.name) AS release_label,
-       mb_text(r.info."catalog-number") AS release_catalog, r.format AS release_format,
-       r.artists AS release_artists, mb_text(t.title) AS track_title,
-       t.length AS track_length, r.links AS release_links
-FROM (SELECT *, unnest(tracks) AS t, generate_subscripts(tracks, 1) AS n
-      FROM dump_releases WHERE len(tracks) > 0) r;
+       mb_text(info.label.name) AS release_label,
+       mb_text(info."catalog-number") AS release_catalog, format AS release_format,
+       artists AS release_artists, mb_text(t.title) AS track_title,
+       t.length AS track_length, links AS release_links
+FROM (
+    SELECT *, list_sort(list_filter(
+                  [{'date': mb_date(t.recording."first-release-date"),
+                    'source': 'first-release-date'},
+                   {'date': date, 'source': 'release ' || id || ' date'}],
+                  lambda d: d.date IS NOT NULL))[1] AS earliest
+    FROM (SELECT *, unnest(tracks) AS t, generate_subscripts(tracks, 1) AS n
+          FROM dump_releases WHERE len(tracks) > 0)
+);
 
 -- section: stage_work
-CREATE OR REPLACE TEMP TABLE dump_works AS
-SELECT line, 0 AS pos, {'id': id, 'title': title, 'iswcs': iswcs, 'relations': relations} AS w
+CREATE OR REPLACE TEMP VIEW dump_works AS
+SELECT NULL::VARCHAR AS document, 0 AS pos,
+       {'id': id, 'title': title, 'iswcs': iswcs, 'relations': relations} AS w
 FROM dump_docs WHERE problem IS NULL;
 
 -- section: stage_artist
 INSERT INTO source_artists BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
+SELECT $import_id AS import_id, $raw_key AS raw_key, 0 AS pos,
        'musicbrainz:artist:' || id AS artist_id, 'musicbrainz' AS source, id AS source_id,
        mb_text(name) AS name, mb_text("sort-name") AS sort_name, mb_text(type) AS type,
        mb_text(country) AS country, mb_date("life-span".begin) AS begin_date,
@@ -167,49 +177,50 @@ SELECT $import_id AS import_id, $raw_key AS raw_key, line, 0 AS pos,
 FROM dump_docs WHERE problem IS NULL;
 
 -- section: recordings
--- Shared by recording and release lines: dump_recordings -> sightings. Dates are compared as
--- (date, where it came from), as parse.py does; what the recording lacks, its release gives.
+-- Shared by recording and release lines: dump_recordings -> sightings. What the recording
+-- lacks, its release gives.
 INSERT INTO source_records BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line, pos,
+SELECT $import_id AS import_id, $raw_key AS raw_key, document, pos,
        'musicbrainz:recording:' || id AS record_id, 'musicbrainz' AS source,
        'recording' AS kind, id AS source_id,
        coalesce(mb_text(title), track_title) AS title,
-       CASE WHEN len(mb_artists(credits)) > 0 THEN mb_artists(credits)
-            ELSE coalesce(release_artists, []) END AS artists,
-       earliest.date AS date,
-       CASE WHEN earliest.date IS NOT NULL THEN 'published' END AS date_kind,
-       earliest.source AS date_source,
+       CASE WHEN len(artists) > 0 THEN artists ELSE coalesce(release_artists, []) END
+           AS artists,
+       date, CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind, date_source,
        release_label AS label, release_catalog AS catalog_number,
        list_sort(list_distinct(mb_texts(isrcs))) AS isrcs,
        coalesce(mb_duration(length), mb_duration(track_length)) AS duration_s,
        release_format AS medium_format,
-       CASE WHEN release_id IS NULL THEN [] ELSE [release_id] END AS release_ids,
+       CASE WHEN document IS NULL THEN [] ELSE [document] END AS release_ids,
        [] AS external_ids,
        'https://musicbrainz.org/recording/' || id AS page_url,
-       ['musicbrainz:work:' || w.id FOR w IN mb_related_works(relations)] AS work_ids
-FROM (
-    SELECT *, list_sort(list_filter(
-                  [{'date': first_date, 'source': 'first-release-date'},
-                   {'date': release_date, 'source': 'release ' || release_id || ' date'}],
-                  lambda d: d.date IS NOT NULL))[1] AS earliest
-    FROM dump_recordings
-);
+       CASE WHEN len(relations) = 0 THEN []
+            ELSE ['musicbrainz:work:' || w.id FOR w IN mb_related_works(relations)] END
+           AS work_ids
+FROM (SELECT *, mb_artists(credits) AS artists FROM dump_recordings);
 
 INSERT INTO source_holdings BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line,
-       'musicbrainz:recording:' || id AS record_id, l.url, l.relation_type, l.live, l.status_note
-FROM (SELECT line, id, unnest(mb_links(relations) || release_links) AS l
-      FROM dump_recordings
-      WHERE len(relations) > 0 OR len(release_links) > 0);
+SELECT $import_id AS import_id, $raw_key AS raw_key, document,
+       'musicbrainz:recording:' || id AS record_id,
+       mb_text(r.url.resource) AS url, mb_text(r.type) AS relation_type,
+       NOT coalesce(r.ended, false) AS live, mb_ended_note(r) AS status_note
+FROM (SELECT document, id, unnest(relations) AS r FROM dump_recordings
+      WHERE len(relations) > 0)
+WHERE mb_is_link(r)
+UNION ALL
+SELECT $import_id, $raw_key, document, 'musicbrainz:recording:' || id,
+       l.url, l.relation_type, l.live, l.status_note
+FROM (SELECT document, id, unnest(release_links) AS l FROM dump_recordings
+      WHERE len(release_links) > 0);
 
 CREATE OR REPLACE TEMP TABLE dump_works AS
-SELECT line, pos, unnest(mb_related_works(relations)) AS w
+SELECT document, pos, unnest(mb_related_works(relations)) AS w
 FROM dump_recordings WHERE len(relations) > 0;
 
 -- section: works
 -- Shared by work lines and the works recordings perform: dump_works -> sightings.
 INSERT INTO source_works BY NAME
-SELECT $import_id AS import_id, $raw_key AS raw_key, line, pos,
+SELECT $import_id AS import_id, $raw_key AS raw_key, document, pos,
        'musicbrainz:work:' || w.id AS work_id, 'musicbrainz' AS source, w.id AS source_id,
        mb_text(w.title) AS title, mb_texts(w.iswcs) AS iswcs, mb_writers(w.relations) AS writers
 FROM dump_works;
