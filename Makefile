@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,17 @@ run: $(STAMP)
 	$(BIN)/preservation run --db preservation.duckdb --out reports
 
 test: $(STAMP)
-	$(BIN)/ruff check preservation tests
+	$(BIN)/ruff check preservation tests bench
 	$(BIN)/python -m pytest -q
 
+# Scale benchmarks on synthetic dump-shaped data: `make bench SIZES=1e5,1e6` for a quick run.
+SIZES ?= 1e5,1e6,1e7
+bench: $(STAMP)
+	$(BIN)/python -m bench --sizes $(SIZES)
+
 lint: $(STAMP)
-	$(BIN)/ruff check preservation tests
-	$(BIN)/ruff format --check preservation tests
+	$(BIN)/ruff check preservation tests bench
+	$(BIN)/ruff format --check preservation tests bench
 
 clean:
 	rm -rf $(VENV) preservation.duckdb reports/*.html reports/*.csv reports/*.json

@@ -140,12 +140,18 @@ def import_dump(
     if entity is not None and entity not in ENTITIES:
         raise PreservationError(f"unknown dump entity {entity!r}; known: {', '.join(ENTITIES)}")
     _load_sql(con)
+    # Each chunk commits; folding the WAL into the tables after every one would rewrite the
+    # same row groups again and again, so checkpoint once at the end instead.
+    con.execute(f"SET checkpoint_threshold = '{4 * chunk_bytes}B'")
     try:
         return _import(con, path, entity, chunk_bytes)
     except (tarfile.TarError, lzma.LZMAError, EOFError, zlib.error) as exc:
         raise PreservationError(
             f"cannot read {path}: {exc} (what was read so far is kept; a complete file resumes)"
         ) from exc
+    finally:
+        con.execute("RESET checkpoint_threshold")
+        con.execute("CHECKPOINT")
 
 
 def _import(

@@ -73,6 +73,7 @@ CREATE OR REPLACE TEMP MACRO mb_bad_works(rels) AS
 -- section: problem_recording
 CASE
     WHEN NOT mb_valid_id(id) THEN 'recording without a valid ''id'''
+    WHEN len(relations) = 0 THEN NULL
     WHEN mb_bad_works(relations) THEN 'work relationship without a valid work or writer id'
 END
 
