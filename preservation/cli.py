@@ -29,7 +29,13 @@ from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
 from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
-from preservation.sources.musicbrainz.live import Etiquette, Scope, WebService
+from preservation.sources.musicbrainz.live import (
+    LOOKUP_KINDS,
+    Etiquette,
+    Scope,
+    WebService,
+    writer_scopes,
+)
 
 app = typer.Typer(
     help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
@@ -111,6 +117,17 @@ def harvest_command(
         list[str] | None, typer.Option(help="Recording MBID (repeatable).")
     ] = None,
     release: Annotated[list[str] | None, typer.Option(help="Release MBID (repeatable).")] = None,
+    artist: Annotated[
+        list[str] | None, typer.Option(help="Artist MBID: its life span (repeatable).")
+    ] = None,
+    writers: Annotated[
+        bool,
+        typer.Option(
+            "--writers",
+            help="Afterwards, look up the writers of the harvested works whose life span "
+            "is not known yet (composition rights need their death years).",
+        ),
+    ] = False,
     label: Annotated[list[str] | None, typer.Option(help="Label MBID: all its releases.")] = None,
     collection: Annotated[
         list[str] | None, typer.Option(help="Collection MBID: all its releases.")
@@ -120,7 +137,7 @@ def harvest_command(
     ] = None,
     mbid_file: Annotated[
         Path | None,
-        typer.Option("--from-file", help="File of lines 'recording MBID' or 'release MBID'."),
+        typer.Option("--from-file", help="File of lines '<recording|release|artist> MBID'."),
     ] = None,
     contact: Annotated[
         str | None,
@@ -139,21 +156,29 @@ def harvest_command(
     Each response is stored as received in raw_records; an interrupted live harvest resumes
     where it stopped. Run `preservation normalize` (or `run`) afterwards.
     """
+    results = []
     with closing(store.connect(db)) as con:
         if input_dir is not None:
-            result = harvest_folder(con, source, input_dir, input_dir.parent)
+            results.append(harvest_folder(con, source, input_dir, input_dir.parent))
         else:
             if source != "musicbrainz":
                 raise PreservationError(
                     f"live harvesting of {source} is not available yet: use --input DIR"
                 )
-            scopes = musicbrainz_scopes(recording, release, label, collection, query, mbid_file)
+            given = {"recording": recording, "release": release, "artist": artist}
+            given |= {"label": label, "collection": collection, "query": query}
+            scopes = musicbrainz_scopes(given, mbid_file, allow_none=writers)
             client = WebService(Etiquette(contact or "", base_url, interval))
-            result = harvest_live(con, source, scopes, client)
-    out.print(
-        f"{source}: {result.payloads} responses ({result.entities} entities), "
-        f"{result.new_payloads} new, {result.quarantined} quarantined (run {result.run_id})"
-    )
+            if scopes:
+                results.append(harvest_live(con, source, scopes, client))
+            if writers:
+                normalize(con)
+                results.append(harvest_live(con, source, writer_scopes(con), client))
+    for result in results:
+        out.print(
+            f"{source}: {result.payloads} responses ({result.entities} entities), "
+            f"{result.new_payloads} new, {result.quarantined} quarantined (run {result.run_id})"
+        )
 
 
 @app.command("import-dump")
@@ -197,38 +222,23 @@ def import_dump_command(
 
 
 def musicbrainz_scopes(
-    recordings: list[str] | None,
-    releases: list[str] | None,
-    labels: list[str] | None,
-    collections: list[str] | None,
-    queries: list[str] | None,
-    mbid_file: Path | None,
+    given: dict[str, list[str] | None], mbid_file: Path | None, allow_none: bool = False
 ) -> list[Scope]:
-    """The scopes named on the command line and in --from-file, in a stable order."""
-    scopes = [
-        Scope(kind, value)
-        for kind, values in (
-            ("recording", recordings),
-            ("release", releases),
-            ("label", labels),
-            ("collection", collections),
-            ("query", queries),
-        )
-        for value in values or []
-    ]
+    """The scopes named on the command line ({kind: values}) and in --from-file, in order."""
+    scopes = [Scope(kind, value) for kind, values in given.items() for value in values or []]
     if mbid_file is not None:
         for number, line in enumerate(mbid_file.read_text().splitlines(), start=1):
             if line.strip() and not line.startswith("#"):
                 kind, _, value = line.strip().partition(" ")
-                if kind not in ("recording", "release"):
+                if kind not in LOOKUP_KINDS:
                     raise PreservationError(
-                        f"{mbid_file}:{number}: expected 'recording MBID' or 'release MBID'"
+                        f"{mbid_file}:{number}: expected '<recording|release|artist> MBID'"
                     )
                 scopes.append(Scope(kind, value.strip()))
-    if not scopes:
+    if not scopes and not allow_none:
         raise PreservationError(
-            "nothing to harvest: give --input DIR, or --recording/--release/--label/"
-            "--collection/--query/--from-file"
+            "nothing to harvest: give --input DIR, or --recording/--release/--artist/--label/"
+            "--collection/--query/--from-file/--writers"
         )
     return scopes
 

@@ -18,7 +18,7 @@ from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
 from preservation.normalize import normalize
 from preservation.pipeline import sample_dir
-from preservation.sources.musicbrainz.live import Etiquette, Scope, WebService
+from preservation.sources.musicbrainz.live import Etiquette, Scope, WebService, writer_scopes
 from tests.replay import ReplayServer
 
 MB = sample_dir() / "musicbrainz"
@@ -211,3 +211,40 @@ def test_cli_live_harvest_and_its_failure_message(server, tmp_path):
     assert failed.output.startswith("error: musicbrainz: http://127.0.0.1:")
     assert failed.output.strip().endswith("answered 404 (not found or refused)")
     assert len(failed.output.strip().splitlines()) == 1
+
+
+def test_writers_of_harvested_works_are_looked_up_for_their_life_spans(server, tmp_path):
+    from typer.testing import CliRunner
+
+    from preservation.cli import app
+
+    # A real recording whose work names one composer (Tchaikovsky). No real lookup of that
+    # artist is recorded, so the replay server answers his path with the real lookup of
+    # another artist (Serge Gainsbourg, life span 1928-1991): what is tested is that the
+    # writer is asked for, and that an artist lookup lands in `artists` with its life span.
+    recording = "22bac38a-53c2-4eb3-bbd0-76144c390154"
+    composer = "9ddd7abc-9e1b-471d-8031-583bc6bc8be9"
+    server.route(f"/ws/2/recording/{recording}", MB / "ws2_json_picard/recording_composer.json")
+    server.route(f"/ws/2/artist/{composer}", MB / "ws2_json_picard/artist_ended.json")
+    db = tmp_path / "writers.duckdb"
+    common = ["--contact", "tests@example.org", "--base-url", server.url, "--interval", "0.2"]
+    result = CliRunner().invoke(
+        app,
+        ["harvest", "musicbrainz", "--recording", recording, "--writers", *common, "--db", db],
+    )
+    assert result.exit_code == 0, result.output
+    assert [r.path for r in server.log] == [
+        f"/ws/2/recording/{recording}",
+        f"/ws/2/artist/{composer}",
+    ]
+    con = store.connect(db)
+    normalize(con)
+    assert con.execute("SELECT name, end_date FROM artists").fetchall() == [
+        ("Serge Gainsbourg", "1991-03-02")
+    ]
+    # The answer was about another artist, so this writer's life span is still unknown and
+    # the next --writers run asks for him again; a writer whose artist is known is not asked.
+    assert writer_scopes(con) == [Scope("artist", composer)]
+    con.execute("UPDATE work_writers SET artist_id = (SELECT artist_id FROM artists)")
+    assert writer_scopes(con) == []
+    con.close()

@@ -15,16 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
+import queue
 import re
 import tarfile
 import tempfile
+import threading
 import zlib
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import duckdb
 
@@ -35,6 +37,7 @@ from preservation.normalize import SIGHTING_TABLES, merge_sightings
 from preservation.sources.musicbrainz.parse import WRITER_TYPES
 from preservation.store import scalar, transaction
 
+T = TypeVar("T")
 SOURCE = "musicbrainz"
 CHUNK_BYTES = 256 * 2**20
 MAX_LINE_BYTES = 512 * 2**20  # the largest releases (box sets) are tens of MB on one line
@@ -245,7 +248,8 @@ def _import_member(
         progress.meter(label, member.size) as advance,
     ):
         chunk_path = Path(tmp) / "chunk.jsonl"
-        for first_line, block, lines in _chunks(member.stream, chunk_bytes, done.resumed_at_line):
+        chunks = _chunks(member.stream, chunk_bytes, done.resumed_at_line)
+        for first_line, block, lines in _read_ahead(chunks):
             chunk_path.write_bytes(block)
             with transaction(con):
                 staged, bad = _stage_chunk(con, member.entity, chunk_path, done, raw_key, lines)
@@ -425,6 +429,48 @@ def _chunks(
     line, pending, skip_lines = _skip(line, pending, skip_lines)
     if pending:
         yield line, pending, 1
+
+
+def _read_ahead(chunks: Iterator[T]) -> Iterator[T]:
+    """Read (and decompress) the next chunk in a thread while DuckDB stages this one.
+
+    xz decompression is single-threaded and releases the GIL, so it overlaps with staging;
+    one chunk waits in the queue, so memory grows by one chunk at most.
+    """
+    ahead: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(kind: str, item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put((kind, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put("chunk", chunk):
+                    return
+            put("end", None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put("error", exc)
+
+    reader = threading.Thread(target=produce, name="dump-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _skip(line: int, block: bytes, skip_lines: int) -> tuple[int, bytes, int]:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import duckdb
 import musicbrainzngs
 import musicbrainzngs.musicbrainz as ngs
 
@@ -46,7 +47,8 @@ RELEASE_INC = [
 BROWSE_RELEASE_INC = [
     "artist-credits", "labels", "recordings", "release-groups", "media", "isrcs", "url-rels",
 ]  # fmt: skip
-SCOPE_KINDS = ("recording", "release", "label", "collection", "query")
+SCOPE_KINDS = ("recording", "release", "artist", "label", "collection", "query")
+LOOKUP_KINDS = ("recording", "release", "artist")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,19 @@ class Scope:
     @property
     def name(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+def writer_scopes(con: duckdb.DuckDBPyConnection) -> list[Scope]:
+    """Artist lookups for the writers of harvested works whose life span is not known yet.
+
+    Reads the normalized tables: run normalize first.
+    """
+    rows = con.execute(
+        "SELECT DISTINCT w.artist_id FROM work_writers w "
+        "WHERE starts_with(w.artist_id, 'musicbrainz:artist:') "
+        "AND w.artist_id NOT IN (SELECT artist_id FROM artists) ORDER BY 1"
+    ).fetchall()
+    return [Scope("artist", artist_id.removeprefix("musicbrainz:artist:")) for (artist_id,) in rows]
 
 
 @dataclass
@@ -99,7 +114,7 @@ class WebService:
 
     def pages(self, scope: Scope, position: int = 0) -> Iterator[Page]:
         with self._session():
-            if scope.kind in ("recording", "release"):
+            if scope.kind in LOOKUP_KINDS:
                 if position == 0:
                     yield self._lookup(scope)
                 return
@@ -121,8 +136,10 @@ class WebService:
     def _lookup(self, scope: Scope) -> Page:
         if scope.kind == "recording":
             body = musicbrainzngs.get_recording_by_id(scope.value, includes=RECORDING_INC)
-        else:
+        elif scope.kind == "release":
             body = musicbrainzngs.get_release_by_id(scope.value, includes=RELEASE_INC)
+        else:  # an artist lookup carries the life span (for composers' death years)
+            body = musicbrainzngs.get_artist_by_id(scope.value)
         return Page(scope.name, self.last_url, body, 1, 1, 1)
 
     def _page(self, scope: Scope, offset: int) -> tuple[bytes, int, int]:
