@@ -39,6 +39,10 @@ REBUILT_BELOW = {
 }
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
+# DuckDB would take 80% of RAM; a laptop runs other things. Beyond this, joins and
+# aggregations spill to a temporary folder beside the database instead.
+MEMORY_ENV_VAR = "PRESERVATION_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
@@ -50,8 +54,9 @@ def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnecti
     """Open (creating if needed) the database for writing, with the current schema applied."""
     path = resolve_db_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
+    limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": limit})
     except duckdb.Error as exc:
         raise PreservationError(f"cannot open database {path}: {exc}") from exc
     _apply_schema(con, path)

@@ -308,3 +308,17 @@ def test_cli_import_dump_and_its_one_line_failure(archive, tmp_path):
     assert failed.exit_code == 1
     assert failed.output.startswith("error: cannot read ")
     assert len(failed.output.strip().splitlines()) == 1
+
+
+def test_a_line_longer_than_duckdbs_default_object_size_imports(con, tmp_path, real_lines):
+    # Box-set releases run to megabytes on one line; DuckDB refuses lines over its default
+    # 16 MB unless told, so each chunk is read with its longest line's length.
+    release = json.loads(real_lines["release"][0])
+    release["annotation"] = "long annotation " * 1_250_000  # 20 MB
+    lines = [real_lines["release"][1], json.dumps(release), real_lines["release"][2]]
+    folder = write_mbdump(tmp_path / "long", {"release": lines})
+    (result,) = import_dump(con, folder).entities
+    assert (result.lines, result.staged, result.quarantined) == (3, 3, 0)
+    assert con.execute(
+        "SELECT count(*) FROM recordings WHERE list_contains(release_ids, ?)", [release["id"]]
+    ).fetchone()[0] == sum(len(m["tracks"]) for m in release["media"])

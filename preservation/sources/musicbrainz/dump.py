@@ -40,7 +40,9 @@ from preservation.store import scalar, transaction
 T = TypeVar("T")
 SOURCE = "musicbrainz"
 CHUNK_BYTES = 256 * 2**20
-MAX_LINE_BYTES = 512 * 2**20  # the largest releases (box sets) are tens of MB on one line
+# DuckDB's JSON reader must be told the longest line; it sizes its buffers from it, so it is
+# measured per chunk (box-set releases run to megabytes on one line) rather than set huge.
+MIN_OBJECT_BYTES = 16 * 2**20
 
 _CREDIT = "STRUCT(name VARCHAR, artist STRUCT(name VARCHAR))[]"
 _ARTIST_REF = 'STRUCT(id VARCHAR, name VARCHAR, "sort-name" VARCHAR)'
@@ -252,7 +254,9 @@ def _import_member(
         for first_line, block, lines in _read_ahead(chunks):
             chunk_path.write_bytes(block)
             with transaction(con):
-                staged, bad = _stage_chunk(con, member.entity, chunk_path, done, raw_key, lines)
+                staged, bad = _stage_chunk(
+                    con, member.entity, chunk_path, done, raw_key, lines, _longest_line(block)
+                )
                 for line, reason, text in _quarantine_reasons(block, first_line, bad):
                     sha = hashlib.sha256(text).hexdigest()
                     key = f"{raw_key}#{line}"
@@ -333,13 +337,14 @@ def _stage_chunk(
     done: EntityImport,
     raw_key: str,
     lines: int,
+    longest: int,
 ) -> tuple[int, list[tuple[int, str | None]]]:
     """Stage one chunk's lines.
 
     Returns how many were staged, and for the others their place among the chunk's lines
     (0-based) with the problem found in SQL (None for a blank line).
     """
-    reader = _reader(entity, chunk_path)
+    reader = _reader(entity, chunk_path, longest)
     problem = _SECTIONS[f"problem_{entity}"]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE dump_docs AS SELECT *, ({problem}) AS problem {reader}"
@@ -354,7 +359,7 @@ def _stage_chunk(
     if not bad and rows == lines:
         return int(rows), []
     # Rare: find which lines. DuckDB skips blank lines, so its row numbers count the others.
-    return int(rows) - int(bad), _locate_bad_lines(con, entity, chunk_path)
+    return int(rows) - int(bad), _locate_bad_lines(con, entity, chunk_path, longest)
 
 
 def _drop_temp_objects(con: duckdb.DuckDBPyConnection) -> None:
@@ -367,23 +372,23 @@ def _drop_temp_objects(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _reader(entity: str, chunk_path: Path) -> str:
+def _reader(entity: str, chunk_path: Path, longest: int) -> str:
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[entity].items()) + "}"
     source = str(chunk_path).replace("'", "''")
     return (
         f"FROM read_json('{source}', format = 'newline_delimited', columns = {columns}, "
-        f"ignore_errors = true, maximum_object_size = {MAX_LINE_BYTES})"
+        f"ignore_errors = true, maximum_object_size = {max(MIN_OBJECT_BYTES, longest + 2)})"
     )
 
 
 def _locate_bad_lines(
-    con: duckdb.DuckDBPyConnection, entity: str, chunk_path: Path
+    con: duckdb.DuckDBPyConnection, entity: str, chunk_path: Path, longest: int
 ) -> list[tuple[int, str | None]]:
     problem = _SECTIONS[f"problem_{entity}"]
     bad_rows = dict(
         con.execute(
             f"SELECT ordinality, problem FROM (SELECT ordinality, ({problem}) AS problem "
-            f"{_reader(entity, chunk_path)} WITH ORDINALITY) WHERE problem IS NOT NULL"
+            f"{_reader(entity, chunk_path, longest)} WITH ORDINALITY) WHERE problem IS NOT NULL"
         ).fetchall()
     )
     located: list[tuple[int, str | None]] = []
@@ -482,6 +487,14 @@ def _skip(line: int, block: bytes, skip_lines: int) -> tuple[int, bytes, int]:
         skip_lines -= 1
         line += 1
     return line, block[at:], skip_lines
+
+
+def _longest_line(block: bytes) -> int:
+    longest = start = 0
+    while (end := block.find(b"\n", start)) >= 0:
+        longest = max(longest, end - start)
+        start = end + 1
+    return max(longest, len(block) - start)
 
 
 def _count_lines(block: bytes) -> int:
