@@ -21,7 +21,7 @@ import polars as pl
 from preservation import progress
 from preservation.harvest import quarantine
 from preservation.sources import SOURCES
-from preservation.sources.base import Artist, MalformedPayload, Parsed, Record, Work
+from preservation.sources.base import Artist, Holding, MalformedPayload, Parsed, Record, Work
 from preservation.store import insert_frame, scalar, transaction
 
 
@@ -64,6 +64,7 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
         "QUALIFY row_number() OVER (PARTITION BY source, key ORDER BY snapshot DESC) = 1 "
         "ORDER BY source, key"
     )
+    previous = _previous_snapshots(con)
     staged = Sightings()
     bad: list[tuple[str, str, str, str, str]] = []
     for source, key, sha, payload in progress.track(_rows(latest), "normalize", total):
@@ -75,6 +76,8 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
             continue
         if parsed.skipped:
             result.skipped[parsed.skipped] += 1
+        if (source, key) in previous:
+            parsed.holdings += _gone_since(source, key, *previous[source, key], parsed)
         staged.add(key, parsed)
     with transaction(con):
         for source, key, sha, reason, payload in bad:
@@ -88,6 +91,38 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
     result.holdings = int(str(scalar(con, "SELECT count(*) FROM holdings")))
     result.works = int(str(scalar(con, "SELECT count(*) FROM works")))
     return result
+
+
+def _previous_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, str]]:
+    """The snapshot before the latest, for each key harvested more than once: its payload and
+    the date it was fetched."""
+    rows = con.execute(
+        "SELECT source, key, payload, strftime(fetched_at, '%Y-%m-%d') FROM raw_records "
+        "QUALIFY row_number() OVER (PARTITION BY source, key ORDER BY snapshot DESC) = 2"
+    ).fetchall()
+    return {(source, key): (payload, fetched) for source, key, payload, fetched in rows}
+
+
+def _gone_since(source: str, key: str, payload: str, fetched: str, latest: Parsed) -> list[Holding]:
+    """Holdings the previous snapshot listed that the latest no longer does: not live now.
+
+    A link removed from MusicBrainz (or an item gone from a collection's answer) is a copy
+    that may have vanished, which is what a preservation report must show, not forget.
+    """
+    try:
+        before = _parse(source, key, payload)
+    except MalformedPayload:
+        return []
+    now = {(h.record_id, h.url, h.relation_type) for h in latest.holdings}
+    still_listed = {r.record_id for r in latest.records}
+    note = f"no longer listed by the source (listed in the response stored {fetched})"
+    return [
+        Holding(h.record_id, h.url, h.relation_type, live=False, status_note=note)
+        for h in before.holdings
+        if h.live
+        and h.record_id in still_listed
+        and (h.record_id, h.url, h.relation_type) not in now
+    ]
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str, str]]:

@@ -248,3 +248,26 @@ def test_writers_of_harvested_works_are_looked_up_for_their_life_spans(server, t
     con.execute("UPDATE work_writers SET artist_id = (SELECT artist_id FROM artists)")
     assert writer_scopes(con) == []
     con.close()
+
+
+def test_a_link_removed_since_the_last_harvest_is_kept_as_not_live(server, con, tmp_path):
+    # The real release has two Bandcamp links. The second harvest answers with the same real
+    # response minus the 'free streaming' one, as if an editor had removed it since.
+    release = "6393da26-1c2a-491c-8149-3ddaf5cc0d89"
+    recorded = MB / f"ws2_json_url_rels/release_{release}_inc-url-rels.json"
+    server.route(f"/ws/2/release/{release}", recorded)
+    harvest_live(con, "musicbrainz", [Scope("release", release)], service(server))
+    edited = json.loads(recorded.read_text())
+    edited["relations"] = [r for r in edited["relations"] if r["type"] != "free streaming"]
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(edited))
+    server.route(f"/ws/2/release/{release}", later)
+    harvest_live(con, "musicbrainz", [Scope("release", release)], service(server))
+    assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (2,)  # two snapshots
+    normalize(con)
+    holdings = con.execute(
+        "SELECT relation_type, live, status_note FROM holdings ORDER BY relation_type"
+    ).fetchall()
+    assert holdings[0][:2] == ("free streaming", False)
+    assert holdings[0][2].startswith("no longer listed by the source (listed in the response")
+    assert holdings[1] == ("purchase for download", True, None)
