@@ -59,12 +59,12 @@ def normalize(con: duckdb.DuckDBPyConnection) -> NormalizeResult:
     result = NormalizeResult()
     run_id = scalar(con, "SELECT coalesce(max(run_id), 0) FROM harvest_log")
     total = scalar(con, "SELECT count(DISTINCT (source, key)) FROM raw_records")
+    previous = _previous_snapshots(con)  # before `latest`: a new query would end its cursor
     latest = con.execute(
         "SELECT source, key, content_sha256, payload FROM raw_records "
         "QUALIFY row_number() OVER (PARTITION BY source, key ORDER BY snapshot DESC) = 1 "
         "ORDER BY source, key"
     )
-    previous = _previous_snapshots(con)
     staged = Sightings()
     bad: list[tuple[str, str, str, str, str]] = []
     for source, key, sha, payload in progress.track(_rows(latest), "normalize", total):

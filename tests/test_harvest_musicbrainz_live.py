@@ -261,6 +261,7 @@ def test_a_link_removed_since_the_last_harvest_is_kept_as_not_live(server, con, 
     edited["relations"] = [r for r in edited["relations"] if r["type"] != "free streaming"]
     later = tmp_path / "later.json"
     later.write_text(json.dumps(edited))
+    del server.routes[f"/ws/2/release/{release}"]  # the first matching route would answer
     server.route(f"/ws/2/release/{release}", later)
     harvest_live(con, "musicbrainz", [Scope("release", release)], service(server))
     assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (2,)  # two snapshots
