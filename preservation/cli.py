@@ -28,15 +28,21 @@ from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
+from preservation.sources.internetarchive.live import PUBLIC as ARCHIVE
+from preservation.sources.internetarchive.live import Archive
+from preservation.sources.internetarchive.live import Etiquette as ArchiveEtiquette
+from preservation.sources.internetarchive.live import Scope as ArchiveScope
 from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
 from preservation.sources.musicbrainz.live import (
     LOOKUP_KINDS,
+    PUBLIC_HOST,
     Etiquette,
     Scope,
     WebService,
     writer_scopes,
 )
 
+MUSICBRAINZ = f"https://{PUBLIC_HOST}"
 app = typer.Typer(
     help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
     no_args_is_help=True,
@@ -130,10 +136,27 @@ def harvest_command(
     ] = False,
     label: Annotated[list[str] | None, typer.Option(help="Label MBID: all its releases.")] = None,
     collection: Annotated[
-        list[str] | None, typer.Option(help="Collection MBID: all its releases.")
+        list[str] | None,
+        typer.Option(
+            help="musicbrainz: collection MBID (all its releases); internetarchive: "
+            "collection identifier, e.g. georgeblood (all its items)."
+        ),
     ] = None,
     query: Annotated[
-        list[str] | None, typer.Option(help='Recording search, e.g. "format:Shellac".')
+        list[str] | None,
+        typer.Option(
+            help='musicbrainz: recording search, e.g. "format:Shellac"; internetarchive: '
+            "a search, or with --collection what narrows it."
+        ),
+    ] = None,
+    item: Annotated[
+        list[str] | None, typer.Option(help="internetarchive: item identifier (repeatable).")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="internetarchive: only items added since this date."
+        ),
     ] = None,
     mbid_file: Annotated[
         Path | None,
@@ -144,14 +167,15 @@ def harvest_command(
         typer.Option(envvar="PRESERVATION_CONTACT", help="Your e-mail or URL, for the user agent."),
     ] = None,
     base_url: Annotated[
-        str, typer.Option(help="Web service root (a mirror, or the public server).")
-    ] = "https://musicbrainz.org",
+        str | None,
+        typer.Option(help="Service root: a mirror [default: the public server]."),
+    ] = None,
     interval: Annotated[
         float, typer.Option(help="Seconds between requests (at least 1 for musicbrainz.org).")
     ] = 1.0,
     db: DbOption = None,
 ) -> None:
-    """Harvest one source: saved responses (--input) or, for musicbrainz, the live web service.
+    """Harvest one source: saved responses (--input), or live from MusicBrainz or archive.org.
 
     Each response is stored as received in raw_records; an interrupted live harvest resumes
     where it stopped. Run `preservation normalize` (or `run`) afterwards.
@@ -160,20 +184,26 @@ def harvest_command(
     with closing(store.connect(db)) as con:
         if input_dir is not None:
             results.append(harvest_folder(con, source, input_dir, input_dir.parent))
-        else:
-            if source != "musicbrainz":
-                raise PreservationError(
-                    f"live harvesting of {source} is not available yet: use --input DIR"
-                )
+        elif source == "internetarchive":
+            day = since.date().isoformat() if since else None
+            ia_scopes = archive_scopes(collection, query, item, day)
+            archive = Archive(ArchiveEtiquette(contact or "", base_url or ARCHIVE, interval))
+            results.append(harvest_live(con, source, ia_scopes, archive))
+        elif source == "musicbrainz":
             given = {"recording": recording, "release": release, "artist": artist}
             given |= {"label": label, "collection": collection, "query": query}
             scopes = musicbrainz_scopes(given, mbid_file, allow_none=writers)
-            client = WebService(Etiquette(contact or "", base_url, interval))
+            etiquette = Etiquette(contact or "", base_url or MUSICBRAINZ, interval)
+            client = WebService(etiquette)
             if scopes:
                 results.append(harvest_live(con, source, scopes, client))
             if writers:
                 normalize(con)
                 results.append(harvest_live(con, source, writer_scopes(con), client))
+        else:
+            raise PreservationError(
+                f"live harvesting of {source} is not available yet: use --input DIR"
+            )
     for result in results:
         out.print(
             f"{source}: {result.payloads} responses ({result.entities} entities), "
@@ -219,6 +249,27 @@ def import_dump_command(
         f"merged: {counts['recordings']:,} recordings, {counts['holdings']:,} holdings, "
         f"{counts['works']:,} works, {counts['artists']:,} artists (run {result.run_id})"
     )
+
+
+def archive_scopes(
+    collections: list[str] | None,
+    queries: list[str] | None,
+    items: list[str] | None,
+    since: str | None,
+) -> list[ArchiveScope]:
+    """Internet Archive scopes: each collection (narrowed by the queries), else each query;
+    and each item."""
+    if collections:
+        narrowing = " AND ".join(f"({q})" for q in queries or []) or None
+        scopes = [ArchiveScope("collection", c, narrowing, since) for c in collections]
+    else:
+        scopes = [ArchiveScope("query", q, None, since) for q in queries or []]
+    scopes += [ArchiveScope("item", i) for i in items or []]
+    if not scopes:
+        raise PreservationError(
+            "nothing to harvest: give --input DIR, or --collection/--query/--item"
+        )
+    return scopes
 
 
 def musicbrainz_scopes(

@@ -230,13 +230,16 @@ def harvest_live(
     """
     with harvest_run(con, source, "live", "; ".join(s.name for s in scopes)) as result:
         for scope in scopes:
-            position = _resume_position(con, source, scope.name)
-            for page in progress.track(client.pages(scope, position), f"{source} {scope.name}"):
+            position, cursor = _resume_position(con, source, scope.name)
+            pages = client.pages(scope, position, cursor)
+            for page in progress.track(pages, f"{source} {scope.name}"):
                 with transaction(con):
                     payload = Payload(page.key, page.request, page.body)
                     stored = store_payload(con, source, result.run_id, payload)
                     con.execute(
-                        "INSERT OR REPLACE INTO harvest_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO harvest_checkpoints BY NAME SELECT ? AS source, "
+                        "? AS scope, ? AS position, ? AS total, ? AS done, ? AS run_id, "
+                        "? AS updated_at, ? AS cursor",
                         [
                             source,
                             scope.name,
@@ -245,6 +248,7 @@ def harvest_live(
                             page.entities == 0 or page.next_position >= page.total,
                             result.run_id,
                             utc_now(),
+                            page.next_cursor,
                         ],
                     )
                 result.payloads += 1
@@ -254,10 +258,12 @@ def harvest_live(
     return result
 
 
-def _resume_position(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> int:
-    """Where an unfinished scope stopped; 0 for a new or finished one."""
+def _resume_position(
+    con: duckdb.DuckDBPyConnection, source: str, scope: str
+) -> tuple[int, str | None]:
+    """Where an unfinished scope stopped (position, cursor); (0, None) for a new or done one."""
     rows = con.execute(
-        "SELECT position, done FROM harvest_checkpoints WHERE source = ? AND scope = ?",
+        "SELECT position, cursor, done FROM harvest_checkpoints WHERE source = ? AND scope = ?",
         [source, scope],
     ).fetchall()
-    return 0 if not rows or rows[0][1] else int(rows[0][0])
+    return (0, None) if not rows or rows[0][2] else (int(rows[0][0]), rows[0][1])

@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS harvest_checkpoints (
     updated_at TIMESTAMP NOT NULL,     -- UTC
     PRIMARY KEY (source, scope)
 );
+-- schema 5: the opaque cursor of the next page, for services that page by cursor (IA scrape).
+ALTER TABLE harvest_checkpoints ADD COLUMN IF NOT EXISTS cursor VARCHAR;
 
 -- Every response exactly as received. A key gets a new row only when its content changes,
 -- so earlier snapshots stay available to tell what changed or vanished.

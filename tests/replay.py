@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("429", "503", "reset", "truncate", "invalid", "slow")
+FAULTS = ("429", "503", "reset", "truncate", "short", "invalid", "slow")
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Logged:
     query: dict[str, list[str]]
     user_agent: str
     answered: str  # 'ok', a fault name, or '404'
+    method: str = "GET"
 
 
 @dataclass
@@ -114,6 +115,10 @@ class ReplayServer:
             def log_message(self, *args: object) -> None:  # quiet test output
                 pass
 
+            def do_POST(self) -> None:  # the IA scrape API is a POST with a query string
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
@@ -127,6 +132,7 @@ class ReplayServer:
                             query,
                             self.headers.get("User-Agent", ""),
                             fault or ("ok" if route else "404"),
+                            self.command,
                         )
                     )
                 if route is None:
@@ -139,6 +145,8 @@ class ReplayServer:
                     self.connection.close()
                 elif fault == "truncate":
                     self._send(200, body, content_type, cut=len(body) // 2)
+                elif fault == "short":  # cut, but with a matching length: HTTP-valid
+                    self._send(200, body[: len(body) // 2], content_type)
                 elif fault == "invalid":
                     self._send(200, b"<html>502 Bad Gateway</html>", content_type)
                 else:

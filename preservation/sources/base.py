@@ -122,12 +122,16 @@ class Page:
     entities: int  # entities the response carries (for etiquette: as many per request as allowed)
     next_position: int  # offset (or index) the next request of this scope starts from
     total: int  # entities the scope holds, as the service says
+    next_cursor: str | None = None  # for cursor-paged services: what the next request sends
 
 
 class LiveClient(Protocol):
-    """Fetches a scope's pages from a live service, from a position on (0: the start)."""
+    """Fetches a scope's pages from a live service."""
 
-    def pages(self, scope: Any, position: int = 0) -> Iterator[Page]: ...
+    def pages(self, scope: Any, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
+        """Pages from `position` on (0: the start); a cursor-paged service also gets the
+        cursor it handed out for that position."""
+        ...
 
 
 class Source(Protocol):

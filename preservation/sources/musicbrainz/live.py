@@ -112,7 +112,7 @@ class WebService:
         self.etiquette = etiquette
         self.last_url = ""
 
-    def pages(self, scope: Scope, position: int = 0) -> Iterator[Page]:
+    def pages(self, scope: Scope, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
         with self._session():
             if scope.kind in LOOKUP_KINDS:
                 if position == 0:

@@ -59,8 +59,9 @@ class InternetArchive:
 
 
 def _identifier_from_key(key: str) -> str:
+    """The identifier a request asked for: a live key is 'item:<id>', a saved one a path."""
     name = key.rstrip("/").rsplit("/", 1)[-1]
-    return name.removesuffix(".json")
+    return name.removeprefix("item:").removesuffix(".json")
 
 
 def _identifier_from_dir(payload: dict[str, Any], key: str) -> str:
