@@ -19,7 +19,7 @@ import pytest
 from preservation import __version__
 from preservation.pipeline import sample_dir
 from preservation.sources import SOURCES
-from tests.replay import FaultPlan, ReplayServer
+from tests.replay import FAULTS, FaultPlan, ReplayServer
 
 RECORDING = "b9ad642e-b012-41c7-b72a-42cf4911f9ff"
 RECORDED = sample_dir() / f"musicbrainz/ws2_json_musicbrainz_rs/lookup/recording/{RECORDING}.json"
@@ -99,7 +99,7 @@ def test_fault_plan_is_reproducible_and_near_its_rate():
     assert seq_a == [plan_b.draw() for _ in range(2000)] and draws[0] == seq_a[0]
     injected = sum(f is not None for f in seq_a)
     assert 150 <= injected <= 250
-    assert {f for f in seq_a if f} == {"429", "503", "reset", "truncate", "invalid", "slow"}
+    assert {f for f in seq_a if f} == set(FAULTS)
 
 
 def test_unknown_path_is_404_and_logged():
