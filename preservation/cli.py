@@ -28,10 +28,14 @@ from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
+from preservation.sources import get_source
+from preservation.sources.http import Etiquette as HttpEtiquette
 from preservation.sources.internetarchive.live import PUBLIC as ARCHIVE
 from preservation.sources.internetarchive.live import Archive
-from preservation.sources.internetarchive.live import Etiquette as ArchiveEtiquette
 from preservation.sources.internetarchive.live import Scope as ArchiveScope
+from preservation.sources.loc.live import PUBLIC as LOC
+from preservation.sources.loc.live import LocGov
+from preservation.sources.loc.live import Scope as LocScope
 from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
 from preservation.sources.musicbrainz.live import (
     LOOKUP_KINDS,
@@ -139,18 +143,20 @@ def harvest_command(
         list[str] | None,
         typer.Option(
             help="musicbrainz: collection MBID (all its releases); internetarchive: "
-            "collection identifier, e.g. georgeblood (all its items)."
+            "collection identifier, e.g. georgeblood; loc: collection slug, e.g. "
+            "national-jukebox (all its items)."
         ),
     ] = None,
     query: Annotated[
         list[str] | None,
         typer.Option(
             help='musicbrainz: recording search, e.g. "format:Shellac"; internetarchive: '
-            "a search, or with --collection what narrows it."
+            "a search, or with --collection what narrows it; loc: a search."
         ),
     ] = None,
     item: Annotated[
-        list[str] | None, typer.Option(help="internetarchive: item identifier (repeatable).")
+        list[str] | None,
+        typer.Option(help="internetarchive or loc: item identifier (repeatable)."),
     ] = None,
     since: Annotated[
         datetime | None,
@@ -187,8 +193,18 @@ def harvest_command(
         elif source == "internetarchive":
             day = since.date().isoformat() if since else None
             ia_scopes = archive_scopes(collection, query, item, day)
-            archive = Archive(ArchiveEtiquette(contact or "", base_url or ARCHIVE, interval))
+            archive = Archive(HttpEtiquette(contact or "", base_url or ARCHIVE, interval))
             results.append(harvest_live(con, source, ia_scopes, archive))
+        elif source == "loc":
+            loc_scopes = [LocScope("collection", c) for c in collection or []]
+            loc_scopes += [LocScope("search", q) for q in query or []]
+            loc_scopes += [LocScope("item", i) for i in item or []]
+            if not loc_scopes:
+                raise PreservationError(
+                    "nothing to harvest: give --input DIR, or --collection/--query/--item"
+                )
+            loc = LocGov(HttpEtiquette(contact or "", base_url or LOC, interval))
+            results.append(harvest_live(con, source, loc_scopes, loc))
         elif source == "musicbrainz":
             given = {"recording": recording, "release": release, "artist": artist}
             given |= {"label": label, "collection": collection, "query": query}
@@ -201,9 +217,8 @@ def harvest_command(
                 normalize(con)
                 results.append(harvest_live(con, source, writer_scopes(con), client))
         else:
-            raise PreservationError(
-                f"live harvesting of {source} is not available yet: use --input DIR"
-            )
+            get_source(source)  # an unknown source is named as such
+            raise PreservationError(f"live harvesting of {source} is not available: use --input")
     for result in results:
         out.print(
             f"{source}: {result.payloads} responses ({result.entities} entities), "

@@ -1,0 +1,163 @@
+"""Polite HTTP for live sources that speak plain HTTP (through `requests`).
+
+One `PoliteSession` per harvest enforces the etiquette, whoever builds the requests (our code
+or a client package such as `internetarchive`):
+- a user agent naming the project and a contact, and no live run without a contact;
+- one request per `interval` seconds (requests are sequential: concurrency one);
+- on 429/5xx, resets and timeouts, a bounded number of retries that wait what Retry-After
+  says (capped at `max_wait`), else 1, 2, 4 ... s; a body cut short is asked for again;
+- a mirror (or the tests' loopback server) in place of the public host, by base URL;
+- every answer kept exactly as received, for `raw_records`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from preservation import __version__
+from preservation.errors import PreservationError
+
+
+@dataclass
+class Etiquette:
+    contact: str
+    base_url: str  # the public root (e.g. https://archive.org), or a mirror's
+    interval: float = 1.0  # seconds between requests
+    retries: int = 4  # further attempts after a failed one
+    max_wait: float = 120.0  # longest single wait, whatever Retry-After says
+
+    def __post_init__(self) -> None:
+        if not self.contact or ("@" not in self.contact and "://" not in self.contact):
+            raise PreservationError(
+                "live harvests need a contact (an e-mail address or URL): pass --contact or "
+                "set PRESERVATION_CONTACT"
+            )
+
+    @property
+    def product(self) -> str:
+        """What the user agent says of us."""
+        return f"preservation/{__version__} ( {self.contact} )"
+
+
+class _Retry(Retry):
+    """urllib3's retry policy with Retry-After capped, so one answer cannot stall a harvest."""
+
+    max_wait: float = 120.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        wait = super().get_retry_after(response)
+        return None if wait is None else min(wait, self.max_wait)
+
+
+class _Adapter(HTTPAdapter):
+    """Paces requests, and sends the public host's requests to the configured base URL."""
+
+    def __init__(self, etiquette: Etiquette, public: str) -> None:
+        _Retry.max_wait = etiquette.max_wait
+        retry = _Retry(
+            total=etiquette.retries,
+            connect=etiquette.retries,
+            read=etiquette.retries,
+            status=etiquette.retries,
+            redirect=False,
+            allowed_methods=["POST", "HEAD", "GET", "OPTIONS"],  # IA's scrape is a POST
+            status_forcelist=[429, 500, 502, 503, 504],
+            backoff_factor=1.0,
+            backoff_max=etiquette.max_wait,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        super().__init__(max_retries=retry)
+        self.etiquette, self.public = etiquette, public.rstrip("/")
+        self.lock = threading.Lock()
+        self.last = float("-inf")
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        base = self.etiquette.base_url.rstrip("/")
+        if request.url and base != self.public:
+            request.url = base + request.url.removeprefix(self.public)
+        with self.lock:
+            pause = self.last + self.etiquette.interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.last = time.monotonic()
+        return super().send(request, *args, **kwargs)
+
+
+class PoliteSession:
+    """Wraps a requests session (ours or a client package's) with the etiquette above."""
+
+    def __init__(
+        self,
+        etiquette: Etiquette,
+        public: str,
+        source: str,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.etiquette, self.source = etiquette, source
+        self.session = session or requests.Session()
+        if session is None:
+            agent = requests.utils.default_user_agent()
+            self.session.headers["User-Agent"] = f"{etiquette.product} {agent}"
+        self.adapter = _Adapter(etiquette, public)
+        self.session.mount(public.rstrip("/"), self.adapter)
+        self.answers: list[requests.Response] = []
+        self.session.hooks["response"].append(self._keep)
+
+    def _keep(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.answers.append(response)
+
+    def fetch(self, request: Callable[[], object]) -> requests.Response:
+        """Run one call that makes a request; return the answer, retrying a body cut short.
+
+        A body that is not JSON is returned (stored, then quarantined with its reason);
+        an error status after the retries raises, naming the request.
+        """
+        e = self.etiquette
+        for attempt in range(e.retries + 1):
+            self.answers.clear()
+            try:
+                request()
+            except ValueError:
+                pass  # the client could not decode the body: it is still the answer
+            except requests.exceptions.ChunkedEncodingError as exc:  # cut short: ask again
+                if attempt == e.retries:
+                    raise self._gave_up(exc) from exc
+                time.sleep(min(2.0**attempt, e.max_wait))
+                continue
+            except requests.RequestException as exc:
+                raise self._gave_up(exc) from exc
+            return self._last_answer()
+        raise AssertionError("unreachable")
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> requests.Response:
+        return self.fetch(lambda: self.session.get(url, params=params, timeout=60))
+
+    def _last_answer(self) -> requests.Response:
+        if not self.answers:
+            raise PreservationError(f"{self.source}: no answer was received")
+        answer = self.answers[-1]
+        if answer.status_code >= 400:
+            where = f"{answer.request.method} {urlsplit(answer.url).path}"
+            raise PreservationError(
+                f"{self.source}: {where} answered {answer.status_code} after "
+                f"{self.etiquette.retries + 1} attempts at most; what was stored is kept and "
+                "the harvest resumes from there"
+            )
+        return answer
+
+    def _gave_up(self, exc: requests.RequestException) -> PreservationError:
+        where = urlsplit(str(getattr(exc.request, "url", "") or "")).path or "the service"
+        return PreservationError(
+            f"{self.source}: gave up on {where} ({type(exc).__name__}); what was stored is "
+            "kept and the harvest resumes from there"
+        )
