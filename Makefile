@@ -23,6 +23,7 @@ test: $(STAMP)
 SIZES ?= 1e5,1e6,1e7
 bench: $(STAMP)
 	$(BIN)/python -m bench --sizes $(SIZES)
+	$(BIN)/python -m bench.harvest
 
 lint: $(STAMP)
 	$(BIN)/ruff check preservation tests bench
