@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 
 import duckdb
@@ -117,7 +117,7 @@ def _gone_since(source: str, key: str, payload: str, fetched: str, latest: Parse
     still_listed = {r.record_id for r in latest.records}
     note = f"no longer listed by the source (listed in the response stored {fetched})"
     return [
-        Holding(h.record_id, h.url, h.relation_type, live=False, status_note=note)
+        replace(h, live=False, status_note=note)
         for h in before.holdings
         if h.live
         and h.record_id in still_listed
@@ -327,7 +327,7 @@ GROUP BY artist_id;
 # MusicBrainz calls it). A url that is neither a known platform with a fixed class nor a known
 # holding-type relationship (lyrics, licence, official homepage ...) is not a holding.
 _CLASSIFY_HOLDINGS = """
-INSERT INTO holdings
+INSERT INTO holdings BY NAME
 WITH hosts AS (
     SELECT *, regexp_replace(lower(regexp_extract(url, '^[a-zA-Z]+://([^/:?#]+)', 1)),
                              '^www\\.', '') AS host
@@ -347,7 +347,9 @@ SELECT h.record_id,
        h.relation_type,
        bool_or(h.live) AS live,
        CASE WHEN bool_or(h.live) THEN NULL ELSE min(h.status_note) END AS status_note,
-       min(h.evidence) AS evidence
+       min(h.evidence) AS evidence,
+       min(h.copy_format) AS copy_format,  -- 'lossless' sorts before 'lossy'
+       min(h.rights_statement) AS rights_statement
 FROM hosts h
 LEFT JOIN host_platforms p USING (host)
 LEFT JOIN relationship_types r USING (relation_type)
@@ -376,9 +378,8 @@ def _give_release_holdings_to_tracks(con: duckdb.DuckDBPyConnection) -> None:
     # A recording keeps its own holding of the same url and type; otherwise one per url+type.
     con.execute(
         """
-        INSERT INTO holdings
-        SELECT c.recording_record, h.url, h.platform, h.access_class, h.closed_garden,
-               h.relation_type, h.live, h.status_note, h.evidence
+        INSERT INTO holdings BY NAME
+        SELECT c.recording_record AS record_id, h.* EXCLUDE (record_id)
         FROM covered c JOIN holdings h ON h.record_id = c.release_record
         WHERE NOT EXISTS (
             SELECT 1 FROM holdings own

@@ -126,6 +126,8 @@ CREATE TABLE IF NOT EXISTS source_holdings (
     live          BOOLEAN NOT NULL,
     status_note   VARCHAR
 );
+ALTER TABLE source_holdings ADD COLUMN IF NOT EXISTS copy_format VARCHAR;       -- schema 6
+ALTER TABLE source_holdings ADD COLUMN IF NOT EXISTS rights_statement VARCHAR;  -- schema 6
 CREATE TABLE IF NOT EXISTS source_works (
     import_id INTEGER,
     raw_key   VARCHAR NOT NULL,
@@ -194,6 +196,9 @@ CREATE TABLE IF NOT EXISTS holdings (
     evidence      VARCHAR NOT NULL      -- raw_records key (or dump file) that says so
     -- unique: (record_id, url, relation_type)
 );
+-- schema 6: what kind of copy a holding is, and the rights statement it carries.
+ALTER TABLE holdings ADD COLUMN IF NOT EXISTS copy_format VARCHAR;       -- lossless | lossy | NULL: unknown
+ALTER TABLE holdings ADD COLUMN IF NOT EXISTS rights_statement VARCHAR;  -- licence URL or rights text, as given
 
 -- Musical works and who wrote them (for the composition layer of rights).
 CREATE TABLE IF NOT EXISTS works (

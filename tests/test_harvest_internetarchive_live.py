@@ -73,6 +73,11 @@ def test_a_78_item_harvested_live_normalizes_to_the_real_records_values(server, 
         metadata["date"],
         "78 rpm disc",
     )
+    files = json.loads(HIPPO_FILE.read_text())["files"]
+    assert any(f["format"] == "24bit Flac" for f in files)  # so the copy is lossless
+    assert con.execute("SELECT copy_format, rights_statement FROM holdings").fetchall() == [
+        ("lossless", None)  # the Great 78 items carry no licence field
+    ]
     # The same response saved in a folder gives the same row: one parser, two transports.
     folder = tmp_path / "saved"
     folder.mkdir()

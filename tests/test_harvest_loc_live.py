@@ -64,8 +64,13 @@ def test_a_jukebox_item_harvested_live_has_the_real_records_values(server, con):
         item["recording_date"],
         "recorded",  # a Jukebox date is when the disc was recorded, not published
     )
-    holdings = con.execute("SELECT platform, access_class, live FROM holdings").fetchall()
-    assert holdings == [("Library of Congress", "open_archive", True)]
+    holdings = con.execute(
+        "SELECT platform, access_class, live, copy_format, rights_statement FROM holdings"
+    ).fetchall()
+    # The real item offers a WAV beside the MP3, and says on whose terms it is streamed.
+    assert holdings == [
+        ("Library of Congress", "open_archive", True, "lossless", item["rights_advisory"])
+    ]
 
 
 def test_a_search_is_one_page_when_loc_gov_gives_no_pagination(server, con):

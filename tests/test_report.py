@@ -152,7 +152,8 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         RECORDINGS,
     )
     con.executemany(
-        "INSERT INTO holdings VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'test')",
+        "INSERT INTO holdings (record_id, url, platform, access_class, closed_garden, "
+        "relation_type, live, status_note, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'test')",
         HOLDINGS,
     )
     con.executemany(

@@ -56,6 +56,8 @@ class Holding:
     relation_type: str  # MusicBrainz url-relationship type, or 'archive item'
     live: bool = True
     status_note: str | None = None
+    copy_format: str | None = None  # lossless | lossy: the best audio the holding offers
+    rights_statement: str | None = None  # licence URL or rights text, as the source gives it
 
 
 @dataclass

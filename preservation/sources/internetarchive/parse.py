@@ -100,7 +100,15 @@ def _items(docs: list[tuple[Any, Any]]) -> Parsed:
             continue
         record = _record(identifier, metadata, files)
         out.records.append(record)
-        out.holdings.append(Holding(record.record_id, record.page_url, "archive item"))
+        out.holdings.append(
+            Holding(
+                record.record_id,
+                record.page_url,
+                "archive item",
+                copy_format=_copy_format(files),
+                rights_statement=text(metadata.get("licenseurl")) or text(metadata.get("rights")),
+            )
+        )
     if not out.records:
         out.skipped = "; ".join(sorted(set(skipped))) or "no items"
     return out
@@ -146,6 +154,23 @@ def _record(identifier: str, metadata: dict[str, Any], files: Any) -> Record:
         record.side = side.group(1).upper()
     record.duration_s = _duration(files)
     return record
+
+
+LOSSLESS = ("flac", "wave", "wav", "aiff", "shorten")
+LOSSY = ("mp3", "ogg", "vorbis", "m4a", "opus")
+
+
+def _copy_format(files: Any) -> str | None:
+    """'lossless' when an audio file is FLAC, WAV, AIFF or Shorten; 'lossy' when only MP3,
+    Ogg ... are there; None when the answer lists no files (a search result)."""
+    if not isinstance(files, list):
+        return None
+    formats = [str(f.get("format", "")).lower() for f in files if isinstance(f, dict)]
+    if any(any(k in fmt for k in LOSSLESS) for fmt in formats):
+        return "lossless"
+    if any(any(k in fmt for k in LOSSY) for fmt in formats):
+        return "lossy"
+    return None
 
 
 def _duration(files: Any) -> float | None:

@@ -8,6 +8,7 @@ Jukebox records carry label, catalog number, matrix and take, and the recording 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from preservation.sources.base import (
@@ -83,6 +84,8 @@ def _result(top: dict[str, Any], details: dict[str, Any], resources: Any, out: P
             "archive item",
             live=not restricted,
             status_note="access restricted at loc.gov" if restricted else None,
+            copy_format=_copy_format(resources),
+            rights_statement=text(details.get("rights_advisory")),
         )
     )
 
@@ -99,16 +102,30 @@ def _performers(contributors: Any) -> list[str]:
     return names
 
 
-def _duration(resources: Any) -> float | None:
-    if not isinstance(resources, list):
-        return None
-    for resource in resources:
+def _files(resources: Any) -> Iterator[dict[str, Any]]:
+    for resource in resources if isinstance(resources, list) else []:
         files = resource.get("files") if isinstance(resource, dict) else None
         for group in files if isinstance(files, list) else []:
-            for f in group if isinstance(group, list) else []:
-                seconds = f.get("duration") if isinstance(f, dict) else None
-                if isinstance(seconds, int | float) and seconds > 0:
-                    return float(seconds)
+            yield from (
+                f for f in (group if isinstance(group, list) else []) if isinstance(f, dict)
+            )
+
+
+def _copy_format(resources: Any) -> str | None:
+    """'lossless' when a WAV or FLAC is offered, 'lossy' when only MP3; None: no audio listed."""
+    types = {str(f.get("mimetype", "")).lower() for f in _files(resources)}
+    if types & {"audio/wav", "audio/x-wav", "audio/flac", "audio/x-flac"}:
+        return "lossless"
+    if any(t.startswith("audio/") for t in types):
+        return "lossy"
+    return None
+
+
+def _duration(resources: Any) -> float | None:
+    for f in _files(resources):
+        seconds = f.get("duration")
+        if isinstance(seconds, int | float) and seconds > 0:
+            return float(seconds)
     return None
 
 
