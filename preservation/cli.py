@@ -31,7 +31,7 @@ from preservation.rights import JURISDICTIONS, recording_status
 from preservation.sources import get_source
 from preservation.sources.http import Etiquette as HttpEtiquette
 from preservation.sources.internetarchive.live import PUBLIC as ARCHIVE
-from preservation.sources.internetarchive.live import Archive
+from preservation.sources.internetarchive.live import Archive, item_scopes
 from preservation.sources.internetarchive.live import Scope as ArchiveScope
 from preservation.sources.loc.live import PUBLIC as LOC
 from preservation.sources.loc.live import LocGov
@@ -158,6 +158,14 @@ def harvest_command(
         list[str] | None,
         typer.Option(help="internetarchive or loc: item identifier (repeatable)."),
     ] = None,
+    items: Annotated[
+        bool,
+        typer.Option(
+            "--items",
+            help="internetarchive: afterwards, fetch the metadata of every item the searches "
+            "listed and not fetched yet (files, audio length).",
+        ),
+    ] = False,
     since: Annotated[
         datetime | None,
         typer.Option(
@@ -192,9 +200,12 @@ def harvest_command(
             results.append(harvest_folder(con, source, input_dir, input_dir.parent))
         elif source == "internetarchive":
             day = since.date().isoformat() if since else None
-            ia_scopes = archive_scopes(collection, query, item, day)
+            ia_scopes = archive_scopes(collection, query, item, day, allow_none=items)
             archive = Archive(HttpEtiquette(contact or "", base_url or ARCHIVE, interval))
-            results.append(harvest_live(con, source, ia_scopes, archive))
+            if ia_scopes:
+                results.append(harvest_live(con, source, ia_scopes, archive))
+            if items:
+                results.append(harvest_live(con, source, item_scopes(con), archive))
         elif source == "loc":
             loc_scopes = [LocScope("collection", c) for c in collection or []]
             loc_scopes += [LocScope("search", q) for q in query or []]
@@ -271,6 +282,7 @@ def archive_scopes(
     queries: list[str] | None,
     items: list[str] | None,
     since: str | None,
+    allow_none: bool = False,
 ) -> list[ArchiveScope]:
     """Internet Archive scopes: each collection (narrowed by the queries), else each query;
     and each item."""
@@ -280,9 +292,9 @@ def archive_scopes(
     else:
         scopes = [ArchiveScope("query", q, None, since) for q in queries or []]
     scopes += [ArchiveScope("item", i) for i in items or []]
-    if not scopes:
+    if not scopes and not allow_none:
         raise PreservationError(
-            "nothing to harvest: give --input DIR, or --collection/--query/--item"
+            "nothing to harvest: give --input DIR, or --collection/--query/--item/--items"
         )
     return scopes
 

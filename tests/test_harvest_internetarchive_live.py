@@ -200,3 +200,33 @@ def test_cli_harvest_internetarchive(server, tmp_path):
     none = CliRunner().invoke(app, ["harvest", "internetarchive", *common])
     assert none.exit_code == 1
     assert none.output.startswith("error: nothing to harvest")
+
+
+def test_items_listed_by_a_search_are_fetched_afterwards(server, con, tmp_path):
+    from typer.testing import CliRunner
+
+    from preservation.cli import app
+    from preservation.sources.internetarchive.live import item_scopes
+
+    harvest_live(con, "internetarchive", [Scope("collection", "nasa")], archive(server))
+    listed = [item["identifier"] for item in json.loads(SCRAPE.read_text())["items"]]
+    assert item_scopes(con) == [Scope("item", i) for i in sorted(listed)]
+    harvest_live(con, "internetarchive", [Scope("item", HIPPO)], archive(server))
+    assert len(item_scopes(con)) == len(listed)  # an item not listed by a search changes nothing
+    con.close()
+
+    # Through the CLI: the search first, then the listed items. No real metadata answer of
+    # these NASA items is recorded, so the replay server answers 404 and the run stops there,
+    # saying which request failed and keeping what was stored.
+    db = str(tmp_path / "items.duckdb")
+    common = ["--contact", "tests@example.org", "--base-url", server.url, "--db", db]
+    result = CliRunner().invoke(
+        app, ["harvest", "internetarchive", "--collection", "nasa", "--items", *common]
+    )
+    assert result.exit_code == 1
+    first = sorted(listed)[0]
+    assert result.output.strip() == (
+        f"error: internetarchive: GET /metadata/{first} answered 404; "
+        "what was stored is kept and the harvest resumes from there"
+    )
+    assert [r.path for r in server.log][-1] == f"/metadata/{first}"

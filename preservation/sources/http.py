@@ -26,6 +26,8 @@ from urllib3.util.retry import Retry
 from preservation import __version__
 from preservation.errors import PreservationError
 
+RETRIED = [429, 500, 502, 503, 504]  # answers worth asking again (after Retry-After)
+
 
 @dataclass
 class Etiquette:
@@ -70,7 +72,7 @@ class _Adapter(HTTPAdapter):
             status=etiquette.retries,
             redirect=False,
             allowed_methods=["POST", "HEAD", "GET", "OPTIONS"],  # IA's scrape is a POST
-            status_forcelist=[429, 500, 502, 503, 504],
+            status_forcelist=RETRIED,
             backoff_factor=1.0,
             backoff_max=etiquette.max_wait,
             respect_retry_after_header=True,
@@ -134,6 +136,8 @@ class PoliteSession:
                     raise self._gave_up(exc) from exc
                 time.sleep(min(2.0**attempt, e.max_wait))
                 continue
+            except requests.HTTPError:
+                pass  # the client raised on an error status: _last_answer names it
             except requests.RequestException as exc:
                 raise self._gave_up(exc) from exc
             return self._last_answer()
@@ -148,10 +152,11 @@ class PoliteSession:
         answer = self.answers[-1]
         if answer.status_code >= 400:
             where = f"{answer.request.method} {urlsplit(answer.url).path}"
+            tries = self.etiquette.retries + 1
+            after = f" after {tries} attempts" if answer.status_code in RETRIED else ""
             raise PreservationError(
-                f"{self.source}: {where} answered {answer.status_code} after "
-                f"{self.etiquette.retries + 1} attempts at most; what was stored is kept and "
-                "the harvest resumes from there"
+                f"{self.source}: {where} answered {answer.status_code}{after}; what was stored "
+                "is kept and the harvest resumes from there"
             )
         return answer
 

@@ -16,13 +16,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import duckdb
 import internetarchive
 
 from preservation.errors import PreservationError
 from preservation.sources.base import Page
 from preservation.sources.http import Etiquette, PoliteSession
 
-__all__ = ["PUBLIC", "Archive", "Etiquette", "Scope"]
+__all__ = ["PUBLIC", "Archive", "Etiquette", "Scope", "item_scopes"]
 
 PUBLIC = "https://archive.org"
 PAGE_SIZE = 1000  # scrape API: 100 to 10000 items per page
@@ -64,6 +65,27 @@ class Scope:
         if self.since:
             parts.append(f"addeddate:[{self.since} TO 9999-12-31]")
         return " AND ".join(parts)
+
+
+def item_scopes(con: duckdb.DuckDBPyConnection) -> list[Scope]:
+    """Item lookups for the identifiers that harvested search pages listed and whose item
+    answer is not stored yet: files (is there a lossless transfer?) and audio length are
+    only in the item's metadata, not in search fields."""
+    rows = con.execute(
+        """
+        WITH listed AS (
+            SELECT DISTINCT unnest(json_extract_string(payload, '$.items[*].identifier')) AS id
+            FROM raw_records
+            WHERE source = 'internetarchive' AND NOT starts_with(key, 'item:')
+              AND json_valid(payload)
+        )
+        SELECT id FROM listed
+        WHERE id IS NOT NULL AND 'item:' || id NOT IN (
+            SELECT key FROM raw_records WHERE source = 'internetarchive')
+        ORDER BY id
+        """
+    ).fetchall()
+    return [Scope("item", identifier) for (identifier,) in rows]
 
 
 class Archive:
