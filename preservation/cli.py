@@ -29,6 +29,9 @@ from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
 from preservation.sources import get_source
+from preservation.sources.commons.live import PUBLIC as COMMONS
+from preservation.sources.commons.live import Commons
+from preservation.sources.commons.live import Scope as CommonsScope
 from preservation.sources.http import Etiquette as HttpEtiquette
 from preservation.sources.internetarchive.live import PUBLIC as ARCHIVE
 from preservation.sources.internetarchive.live import Archive, item_scopes
@@ -47,6 +50,8 @@ from preservation.sources.musicbrainz.live import (
 )
 
 MUSICBRAINZ = f"https://{PUBLIC_HOST}"
+# What --collection, --query and --item mean for Commons: a category, a search, a file.
+SPECIFIC_KINDS = ("category", "search", "file")
 app = typer.Typer(
     help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
     no_args_is_help=True,
@@ -116,7 +121,7 @@ def run_command(
 @app.command("harvest")
 @friendly_errors
 def harvest_command(
-    source: Annotated[str, typer.Argument(help="musicbrainz, internetarchive or loc.")],
+    source: Annotated[str, typer.Argument(help="musicbrainz, internetarchive, loc or commons.")],
     input_dir: Annotated[
         Path | None,
         typer.Option(
@@ -206,16 +211,20 @@ def harvest_command(
                 results.append(harvest_live(con, source, ia_scopes, archive))
             if items:
                 results.append(harvest_live(con, source, item_scopes(con), archive))
-        elif source == "loc":
-            loc_scopes = [LocScope("collection", c) for c in collection or []]
-            loc_scopes += [LocScope("search", q) for q in query or []]
-            loc_scopes += [LocScope("item", i) for i in item or []]
-            if not loc_scopes:
+        elif source in ("loc", "commons"):
+            scope, client, public = {
+                "loc": (LocScope, LocGov, LOC),
+                "commons": (CommonsScope, Commons, COMMONS),
+            }[source]
+            kinds = ("collection", "search", "item") if source == "loc" else SPECIFIC_KINDS
+            given = zip(kinds, (collection, query, item), strict=True)
+            scopes = [scope(kind, v) for kind, values in given for v in values or []]
+            if not scopes:
                 raise PreservationError(
                     "nothing to harvest: give --input DIR, or --collection/--query/--item"
                 )
-            loc = LocGov(HttpEtiquette(contact or "", base_url or LOC, interval))
-            results.append(harvest_live(con, source, loc_scopes, loc))
+            live = client(HttpEtiquette(contact or "", base_url or public, interval))
+            results.append(harvest_live(con, source, scopes, live))
         elif source == "musicbrainz":
             given = {"recording": recording, "release": release, "artist": artist}
             given |= {"label": label, "collection": collection, "query": query}

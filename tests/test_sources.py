@@ -159,7 +159,9 @@ def test_clean_date_never_invents_precision(given, expected):
 
 
 def test_unknown_source_is_a_clear_error():
-    with pytest.raises(PreservationError, match="known sources: internetarchive, loc, musicbrainz"):
+    with pytest.raises(
+        PreservationError, match="known sources: commons, internetarchive, loc, musicbrainz"
+    ):
         get_source("spotify")
 
 

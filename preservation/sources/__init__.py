@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from preservation.errors import PreservationError
-from preservation.sources import internetarchive, loc, musicbrainz
+from preservation.sources import commons, internetarchive, loc, musicbrainz
 from preservation.sources.base import Source
 
 SOURCES: dict[str, Source] = {
-    s.name: s for s in (musicbrainz.SOURCE, internetarchive.SOURCE, loc.SOURCE)
+    s.name: s for s in (musicbrainz.SOURCE, internetarchive.SOURCE, loc.SOURCE, commons.SOURCE)
 }
 
 
