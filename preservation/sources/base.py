@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from preservation.errors import PreservationError
 
 
 class MalformedPayload(ValueError):
@@ -125,6 +127,27 @@ class Page:
     next_position: int  # offset (or index) the next request of this scope starts from
     total: int  # entities the scope holds, as the service says
     next_cursor: str | None = None  # for cursor-paged services: what the next request sends
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one live harvest asks a source for: a kind (item, search, collection ...) and a
+    value. Each source subclasses it with its KINDS (and checks of its own)."""
+
+    kind: str
+    value: str
+    KINDS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise PreservationError(f"unknown scope {self.kind!r}; use {', '.join(self.KINDS)}")
+        if not self.value.strip():
+            raise PreservationError(f"--{self.kind} needs a value")
+
+    @property
+    def name(self) -> str:
+        """The scope's key in harvest_checkpoints (and the prefix of its payloads' keys)."""
+        return f"{self.kind}:{self.value}"
 
 
 class LiveClient(Protocol):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from preservation.errors import PreservationError
+from preservation.sources import base
 from preservation.sources.base import Page
 from preservation.sources.http import Etiquette, PoliteSession
 
@@ -34,21 +35,10 @@ __all__ = ["PUBLIC", "Commons", "Etiquette", "Scope"]
 
 
 @dataclass(frozen=True)
-class Scope:
+class Scope(base.Scope):
     """Audio files found by a search, the files of a category, or one file (by name)."""
 
-    kind: str
-    value: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise PreservationError(f"unknown scope {self.kind!r}; use {', '.join(SCOPE_KINDS)}")
-        if not self.value.strip():
-            raise PreservationError(f"--{self.kind} needs a value")
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.value}"
+    KINDS = SCOPE_KINDS
 
     def params(self, position: int, cursor: str | None) -> dict[str, Any]:
         if self.kind == "file":

@@ -20,6 +20,7 @@ import duckdb
 import internetarchive
 
 from preservation.errors import PreservationError
+from preservation.sources import base
 from preservation.sources.base import Page
 from preservation.sources.http import Etiquette, PoliteSession
 
@@ -36,20 +37,13 @@ SCOPE_KINDS = ("collection", "query", "item")
 
 
 @dataclass(frozen=True)
-class Scope:
+class Scope(base.Scope):
     """A collection (optionally narrowed by a query and an added-since date), a search, or
     one item."""
 
-    kind: str
-    value: str
     query: str | None = None
     since: str | None = None  # YYYY-MM-DD: only items added to archive.org since then
-
-    def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise PreservationError(f"unknown scope {self.kind!r}; use {', '.join(SCOPE_KINDS)}")
-        if not self.value.strip():
-            raise PreservationError(f"--{self.kind} needs a value")
+    KINDS = SCOPE_KINDS
 
     @property
     def name(self) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from preservation.errors import PreservationError
+from preservation.sources import base
 from preservation.sources.base import Page
 from preservation.sources.http import Etiquette, PoliteSession
 
@@ -25,23 +26,17 @@ __all__ = ["PUBLIC", "Etiquette", "LocGov", "Scope"]
 
 
 @dataclass(frozen=True)
-class Scope:
+class Scope(base.Scope):
     """A loc.gov collection (by its slug), a search, or one item (by its id)."""
 
-    kind: str
-    value: str
+    KINDS = SCOPE_KINDS
 
     def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise PreservationError(f"unknown scope {self.kind!r}; use {', '.join(SCOPE_KINDS)}")
-        if not self.value.strip() or (self.kind != "search" and "/" in self.value):
+        super().__post_init__()
+        if self.kind != "search" and "/" in self.value:
             raise PreservationError(
                 f"--{self.kind} takes a loc.gov {self.kind} name, got {self.value!r}"
             )
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.value}"
 
 
 class LocGov:

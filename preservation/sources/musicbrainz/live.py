@@ -35,6 +35,7 @@ import musicbrainzngs.musicbrainz as ngs
 
 from preservation import __version__
 from preservation.errors import PreservationError
+from preservation.sources import base
 from preservation.sources.base import Page
 
 PUBLIC_HOST = "musicbrainz.org"
@@ -52,21 +53,16 @@ LOOKUP_KINDS = ("recording", "release", "artist")
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What to harvest: one recording or release, a label's or collection's releases, a search."""
+class Scope(base.Scope):
+    """What to harvest: one recording, release or artist, a label's or collection's
+    releases, a search."""
 
-    kind: str
-    value: str
+    KINDS = SCOPE_KINDS
 
     def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise PreservationError(f"unknown MusicBrainz scope {self.kind!r}")
+        super().__post_init__()
         if self.kind != "query" and not _is_mbid(self.value):
             raise PreservationError(f"--{self.kind} takes an MBID, got {self.value!r}")
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.value}"
 
 
 def writer_scopes(con: duckdb.DuckDBPyConnection) -> list[Scope]:
