@@ -20,6 +20,7 @@ from preservation.harvest import harvest_live
 from preservation.normalize import normalize
 from preservation.pipeline import sample_dir
 from preservation.sources import http
+from preservation.sources.commons import live as commons
 from preservation.sources.internetarchive import live as ia
 from preservation.sources.loc import live as loc
 from preservation.sources.musicbrainz import live as mb
@@ -28,6 +29,7 @@ from tests.replay import ReplayServer
 HERE = Path(__file__).parent
 SAMPLE = sample_dir()
 SCRAPE = HERE.parent / "tests/data/internetarchive/scrape_nasa.json"
+COMMONS_PAGE = HERE.parent / "tests/data/wikimedia_commons/search_audio_offset40.json"
 HIPPO = "78_i-want-a-hippopotamus-for-christmas_vicki-dale-the-peter-pan-orchestra_gbia0000281a"
 REPEAT = 200  # requests per case
 
@@ -45,6 +47,9 @@ def cases() -> list[tuple[str, str, str, Path, Callable[[str], Any], Any]]:
     def ia_client(url: str) -> Any:
         return ia.Archive(http.Etiquette("bench@example.org", url, interval=0.0))
 
+    def commons_client(url: str) -> Any:
+        return commons.Commons(http.Etiquette("bench@example.org", url, interval=0.0))
+
     def loc_client(url: str) -> Any:
         return loc.LocGov(http.Etiquette("bench@example.org", url, interval=0.0))
 
@@ -61,6 +66,10 @@ def cases() -> list[tuple[str, str, str, Path, Callable[[str], Any], Any]]:
          SAMPLE / "loc/item/jukebox-879940.json", loc_client, loc.Scope("item", "jukebox-879940")),
         ("loc", "search page", "/search/",
          SAMPLE / "loc/search/steal-away_first3.json", loc_client, loc.Scope("search", "x")),
+        # The only recorded Commons answer is a 40-file search page; asked for as one file's
+        # lookup here (one request, one answer) to time the machinery on it.
+        ("commons", "file pages (40 in the answer)", "/w/api.php",
+         COMMONS_PAGE, commons_client, commons.Scope("file", "x")),
     ]  # fmt: skip
 
 

@@ -98,6 +98,6 @@ class Commons:
                 total=max(total, next_position),
                 next_cursor=cursor,
             )
-            if not more or count == 0:
-                return
+            if not more or count == 0 or scope.kind == "file":
+                return  # a file lookup is one answer, whatever `continue` it carries
             position = next_position
