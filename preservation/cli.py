@@ -28,30 +28,10 @@ from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights import JURISDICTIONS, recording_status
-from preservation.sources import get_source
-from preservation.sources.commons.live import PUBLIC as COMMONS
-from preservation.sources.commons.live import Commons
-from preservation.sources.commons.live import Scope as CommonsScope
-from preservation.sources.http import Etiquette as HttpEtiquette
-from preservation.sources.internetarchive.live import PUBLIC as ARCHIVE
-from preservation.sources.internetarchive.live import Archive, item_scopes
-from preservation.sources.internetarchive.live import Scope as ArchiveScope
-from preservation.sources.loc.live import PUBLIC as LOC
-from preservation.sources.loc.live import LocGov
-from preservation.sources.loc.live import Scope as LocScope
+from preservation.sources import get_live
+from preservation.sources.base import HarvestOptions
 from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
-from preservation.sources.musicbrainz.live import (
-    LOOKUP_KINDS,
-    PUBLIC_HOST,
-    Etiquette,
-    Scope,
-    WebService,
-    writer_scopes,
-)
 
-MUSICBRAINZ = f"https://{PUBLIC_HOST}"
-# What --collection, --query and --item mean for Commons: a category, a search, a file.
-SPECIFIC_KINDS = ("category", "search", "file")
 app = typer.Typer(
     help="Which recordings are at risk of loss, on one platform only, and lawfully preservable?",
     no_args_is_help=True,
@@ -203,42 +183,29 @@ def harvest_command(
     with closing(store.connect(db)) as con:
         if input_dir is not None:
             results.append(harvest_folder(con, source, input_dir, input_dir.parent))
-        elif source == "internetarchive":
-            day = since.date().isoformat() if since else None
-            ia_scopes = archive_scopes(collection, query, item, day, allow_none=items)
-            archive = Archive(HttpEtiquette(contact or "", base_url or ARCHIVE, interval))
-            if ia_scopes:
-                results.append(harvest_live(con, source, ia_scopes, archive))
-            if items:
-                results.append(harvest_live(con, source, item_scopes(con), archive))
-        elif source in ("loc", "commons"):
-            scope, client, public = {
-                "loc": (LocScope, LocGov, LOC),
-                "commons": (CommonsScope, Commons, COMMONS),
-            }[source]
-            kinds = ("collection", "search", "item") if source == "loc" else SPECIFIC_KINDS
-            given = zip(kinds, (collection, query, item), strict=True)
-            scopes = [scope(kind, v) for kind, values in given for v in values or []]
-            if not scopes:
-                raise PreservationError(
-                    "nothing to harvest: give --input DIR, or --collection/--query/--item"
-                )
-            live = client(HttpEtiquette(contact or "", base_url or public, interval))
-            results.append(harvest_live(con, source, scopes, live))
-        elif source == "musicbrainz":
-            given = {"recording": recording, "release": release, "artist": artist}
-            given |= {"label": label, "collection": collection, "query": query}
-            scopes = musicbrainz_scopes(given, mbid_file, allow_none=writers)
-            etiquette = Etiquette(contact or "", base_url or MUSICBRAINZ, interval)
-            client = WebService(etiquette)
-            if scopes:
-                results.append(harvest_live(con, source, scopes, client))
-            if writers:
-                normalize(con)
-                results.append(harvest_live(con, source, writer_scopes(con), client))
         else:
-            get_source(source)  # an unknown source is named as such
-            raise PreservationError(f"live harvesting of {source} is not available: use --input")
+            live = get_live(source)
+            day = since.date().isoformat() if since else None
+            options = HarvestOptions(
+                contact or "",
+                base_url,
+                interval,
+                collection or [],
+                query or [],
+                item or [],
+                day,
+                recording or [],
+                release or [],
+                artist or [],
+                label or [],
+                mbid_file,
+                follow_up=writers or items,
+            )
+            client = live.client(options)
+            if scopes := live.scopes(options):
+                results.append(harvest_live(con, source, scopes, client))
+            if follow := live.follow_up(con, options):
+                results.append(harvest_live(con, source, follow, client))
     for result in results:
         out.print(
             f"{source}: {result.payloads} responses ({result.entities} entities), "
@@ -284,50 +251,6 @@ def import_dump_command(
         f"merged: {counts['recordings']:,} recordings, {counts['holdings']:,} holdings, "
         f"{counts['works']:,} works, {counts['artists']:,} artists (run {result.run_id})"
     )
-
-
-def archive_scopes(
-    collections: list[str] | None,
-    queries: list[str] | None,
-    items: list[str] | None,
-    since: str | None,
-    allow_none: bool = False,
-) -> list[ArchiveScope]:
-    """Internet Archive scopes: each collection (narrowed by the queries), else each query;
-    and each item."""
-    if collections:
-        narrowing = " AND ".join(f"({q})" for q in queries or []) or None
-        scopes = [ArchiveScope("collection", c, narrowing, since) for c in collections]
-    else:
-        scopes = [ArchiveScope("query", q, None, since) for q in queries or []]
-    scopes += [ArchiveScope("item", i) for i in items or []]
-    if not scopes and not allow_none:
-        raise PreservationError(
-            "nothing to harvest: give --input DIR, or --collection/--query/--item/--items"
-        )
-    return scopes
-
-
-def musicbrainz_scopes(
-    given: dict[str, list[str] | None], mbid_file: Path | None, allow_none: bool = False
-) -> list[Scope]:
-    """The scopes named on the command line ({kind: values}) and in --from-file, in order."""
-    scopes = [Scope(kind, value) for kind, values in given.items() for value in values or []]
-    if mbid_file is not None:
-        for number, line in enumerate(mbid_file.read_text().splitlines(), start=1):
-            if line.strip() and not line.startswith("#"):
-                kind, _, value = line.strip().partition(" ")
-                if kind not in LOOKUP_KINDS:
-                    raise PreservationError(
-                        f"{mbid_file}:{number}: expected '<recording|release|artist> MBID'"
-                    )
-                scopes.append(Scope(kind, value.strip()))
-    if not scopes and not allow_none:
-        raise PreservationError(
-            "nothing to harvest: give --input DIR, or --recording/--release/--artist/--label/"
-            "--collection/--query/--from-file/--writers"
-        )
-    return scopes
 
 
 @app.command("normalize")

@@ -159,6 +159,46 @@ class LiveClient(Protocol):
         ...
 
 
+@dataclass
+class HarvestOptions:
+    """What `preservation harvest SOURCE` was asked for; each live source reads its part."""
+
+    contact: str = ""
+    base_url: str | None = None  # None: the public service
+    interval: float = 1.0
+    collection: list[str] = field(default_factory=list)
+    query: list[str] = field(default_factory=list)
+    item: list[str] = field(default_factory=list)
+    since: str | None = None  # YYYY-MM-DD
+    recording: list[str] = field(default_factory=list)
+    release: list[str] = field(default_factory=list)
+    artist: list[str] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+    from_file: Any = None  # a Path of '<kind> <id>' lines
+    follow_up: bool = False  # --writers (musicbrainz), --items (internetarchive)
+
+
+class LiveSource(Protocol):
+    """How a source is harvested live. Register it in preservation/sources/__init__.py."""
+
+    def scopes(self, options: HarvestOptions) -> list[Any]:
+        """The scopes the options name; raise PreservationError when they name none (and no
+        follow-up was asked for)."""
+        ...
+
+    def client(self, options: HarvestOptions) -> LiveClient:
+        """A client with the etiquette the options and the service call for."""
+        ...
+
+    def follow_up(self, con: Any, options: HarvestOptions) -> list[Any]:
+        """Scopes to harvest after the first pass, from what it stored ([] for none)."""
+        ...
+
+
+def nothing_to_harvest(flags: str) -> PreservationError:
+    return PreservationError(f"nothing to harvest: give --input DIR, or {flags}")
+
+
 class Source(Protocol):
     """A source plugin. Register an instance in preservation/sources/__init__.py."""
 

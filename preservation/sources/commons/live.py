@@ -14,7 +14,7 @@ from typing import Any
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import Page
+from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette, PoliteSession
 
 PUBLIC = "https://commons.wikimedia.org"
@@ -61,6 +61,23 @@ class Scope(base.Scope):
         }
 
 
+class Live:
+    """Commons for `harvest commons`: --collection CATEGORY, --query TEXT, --item FILE."""
+
+    def scopes(self, options: HarvestOptions) -> list[Scope]:
+        named = zip(SCOPE_KINDS, (options.query, options.collection, options.item), strict=True)
+        scopes = [Scope(kind, value) for kind, values in named for value in values]
+        if not scopes:
+            raise nothing_to_harvest("--collection/--query/--item")
+        return scopes
+
+    def client(self, options: HarvestOptions) -> Commons:
+        return Commons(Etiquette(options.contact, options.base_url or PUBLIC, options.interval))
+
+    def follow_up(self, con: object, options: HarvestOptions) -> list[Scope]:
+        return []
+
+
 class Commons:
     """Pages of Commons answers for a scope, each body kept exactly as received."""
 
@@ -101,3 +118,6 @@ class Commons:
             if not more or count == 0 or scope.kind == "file":
                 return  # a file lookup is one answer, whatever `continue` it carries
             position = next_position
+
+
+LIVE = Live()

@@ -21,7 +21,7 @@ import internetarchive
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import Page
+from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette, PoliteSession
 
 __all__ = ["PUBLIC", "Archive", "Etiquette", "Scope", "item_scopes"]
@@ -82,6 +82,29 @@ def item_scopes(con: duckdb.DuckDBPyConnection) -> list[Scope]:
     return [Scope("item", identifier) for (identifier,) in rows]
 
 
+class Live:
+    """archive.org for `harvest internetarchive`: --collection ID (narrowed by --query and
+    --since), else --query TEXT; --item ID; --items: then the items the searches listed."""
+
+    def scopes(self, options: HarvestOptions) -> list[Scope]:
+        since = options.since
+        if options.collection:
+            narrowing = " AND ".join(f"({q})" for q in options.query) or None
+            scopes = [Scope("collection", c, narrowing, since) for c in options.collection]
+        else:
+            scopes = [Scope("query", q, None, since) for q in options.query]
+        scopes += [Scope("item", i) for i in options.item]
+        if not scopes and not options.follow_up:
+            raise nothing_to_harvest("--collection/--query/--item/--items")
+        return scopes
+
+    def client(self, options: HarvestOptions) -> Archive:
+        return Archive(Etiquette(options.contact, options.base_url or PUBLIC, options.interval))
+
+    def follow_up(self, con: duckdb.DuckDBPyConnection, options: HarvestOptions) -> list[Scope]:
+        return item_scopes(con) if options.follow_up else []
+
+
 class Archive:
     """Pages of archive.org answers for a scope, each body kept exactly as received."""
 
@@ -132,3 +155,6 @@ class Archive:
             position += count
             if not cursor or count == 0 or position >= total:
                 return  # the last page: asking again would only return nothing
+
+
+LIVE = Live()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import Page
+from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette, PoliteSession
 
 PUBLIC = "https://www.loc.gov"
@@ -37,6 +37,23 @@ class Scope(base.Scope):
             raise PreservationError(
                 f"--{self.kind} takes a loc.gov {self.kind} name, got {self.value!r}"
             )
+
+
+class Live:
+    """loc.gov for `harvest loc`: --collection SLUG, --query TEXT, --item ID."""
+
+    def scopes(self, options: HarvestOptions) -> list[Scope]:
+        named = zip(SCOPE_KINDS, (options.collection, options.query, options.item), strict=True)
+        scopes = [Scope(kind, value) for kind, values in named for value in values]
+        if not scopes:
+            raise nothing_to_harvest("--collection/--query/--item")
+        return scopes
+
+    def client(self, options: HarvestOptions) -> LocGov:
+        return LocGov(Etiquette(options.contact, options.base_url or PUBLIC, options.interval))
+
+    def follow_up(self, con: object, options: HarvestOptions) -> list[Scope]:
+        return []
 
 
 class LocGov:
@@ -81,3 +98,6 @@ class LocGov:
             position += count
             if not more:
                 return
+
+
+LIVE = Live()

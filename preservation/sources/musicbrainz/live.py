@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +37,7 @@ import musicbrainzngs.musicbrainz as ngs
 from preservation import __version__
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import Page
+from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
 
 PUBLIC_HOST = "musicbrainz.org"
 PAGE_SIZE = 100  # the web service's maximum for browse and search
@@ -76,6 +77,56 @@ def writer_scopes(con: duckdb.DuckDBPyConnection) -> list[Scope]:
         "AND w.artist_id NOT IN (SELECT artist_id FROM artists) ORDER BY 1"
     ).fetchall()
     return [Scope("artist", artist_id.removeprefix("musicbrainz:artist:")) for (artist_id,) in rows]
+
+
+class Live:
+    """MusicBrainz for `harvest musicbrainz`: --recording/--release/--artist MBID (lookups),
+    --label/--collection MBID (browse), --query TEXT (search), --from-file; --writers: then
+    the writers of the harvested works whose life span is unknown."""
+
+    def scopes(self, options: HarvestOptions) -> list[Scope]:
+        named = {
+            "recording": options.recording,
+            "release": options.release,
+            "artist": options.artist,
+            "label": options.label,
+            "collection": options.collection,
+            "query": options.query,
+        }
+        scopes = [Scope(kind, value) for kind, values in named.items() for value in values]
+        if options.from_file is not None:
+            scopes += _file_scopes(options.from_file)
+        if not scopes and not options.follow_up:
+            raise nothing_to_harvest(
+                "--recording/--release/--artist/--label/--collection/--query/--from-file/--writers"
+            )
+        return scopes
+
+    def client(self, options: HarvestOptions) -> WebService:
+        base = options.base_url or f"https://{PUBLIC_HOST}"
+        return WebService(Etiquette(options.contact, base, options.interval))
+
+    def follow_up(self, con: duckdb.DuckDBPyConnection, options: HarvestOptions) -> list[Scope]:
+        if not options.follow_up:
+            return []
+        from preservation.normalize import normalize  # normalize imports the source registry
+
+        normalize(con)
+        return writer_scopes(con)
+
+
+def _file_scopes(path: Path) -> list[Scope]:
+    """Scopes from a file of '<recording|release|artist> MBID' lines (# comments)."""
+    scopes = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip() and not line.startswith("#"):
+            kind, _, value = line.strip().partition(" ")
+            if kind not in LOOKUP_KINDS:
+                raise PreservationError(
+                    f"{path}:{number}: expected '<recording|release|artist> MBID'"
+                )
+            scopes.append(Scope(kind, value.strip()))
+    return scopes
 
 
 @dataclass
@@ -250,3 +301,6 @@ def _is_mbid(value: str) -> bool:
     return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(
         c in "0123456789abcdef" for c in value.replace("-", "").lower()
     )
+
+
+LIVE = Live()
