@@ -174,7 +174,7 @@ def harvest_command(
     ] = 1.0,
     db: DbOption = None,
 ) -> None:
-    """Harvest one source: saved responses (--input), or live from MusicBrainz or archive.org.
+    """Harvest one source: saved responses (--input), or live from its public service.
 
     Each response is stored as received in raw_records; an interrupted live harvest resumes
     where it stopped. Run `preservation normalize` (or `run`) afterwards.
