@@ -253,6 +253,7 @@ SELECT record_id, source, kind, source_id, title, coalesce(artists, []) AS artis
        date, CAST(left(date, 4) AS INTEGER) AS year,
        CASE WHEN date IS NOT NULL THEN date_kind END AS date_kind,
        CASE WHEN date IS NOT NULL THEN date_source END AS date_source,
+       CASE WHEN date IS NOT NULL THEN country END AS country,
        {", ".join(_FIRST_SEEN)},
        {", ".join(f"list_sort(list_distinct(coalesce({c}, []))) AS {c}" for c in _LISTS)},
        [evidence] AS raw_keys
@@ -268,6 +269,9 @@ SELECT record_id,
        CAST(left(min(date), 4) AS INTEGER) AS year,
        {_EARLIEST.format("date_kind")},
        {_EARLIEST.format("date_source")},
+       -- the earliest date's country, from a sighting that names one when several share it
+       arg_min(country, (date, country IS NULL, seq)) FILTER (WHERE date IS NOT NULL)
+           AS country,
        {", ".join(_FIRST.format(c) for c in _FIRST_SEEN)},
        {", ".join(_UNITED.format(c) for c in _LISTS)},
        list_sort(list_distinct(list(evidence))) AS raw_keys

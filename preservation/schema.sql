@@ -196,6 +196,9 @@ CREATE TABLE IF NOT EXISTS holdings (
     evidence      VARCHAR NOT NULL      -- raw_records key (or dump file) that says so
     -- unique: (record_id, url, relation_type)
 );
+-- schema 7: the country of first publication (rights depend on it).
+ALTER TABLE recordings ADD COLUMN IF NOT EXISTS country VARCHAR;      -- of the release out on `date`
+ALTER TABLE source_records ADD COLUMN IF NOT EXISTS country VARCHAR;
 -- schema 6: what kind of copy a holding is, and the rights statement it carries.
 ALTER TABLE holdings ADD COLUMN IF NOT EXISTS copy_format VARCHAR;       -- lossless | lossy | NULL: unknown
 ALTER TABLE holdings ADD COLUMN IF NOT EXISTS rights_statement VARCHAR;  -- licence URL or rights text, as given

@@ -17,9 +17,10 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 6  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
+SCHEMA_VERSION = 7  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
 # 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique);
-# 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement
+# 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement;
+# 7: recordings.country
 
 # Upgrading from below a version drops these tables, whose shape changed: they are derived,
 # and `preservation run` (or normalize, or import-dump again) rebuilds them.

@@ -12,6 +12,7 @@ from preservation.pipeline import sample_dir
 from preservation.sources import SOURCES, get_source
 from preservation.sources.base import MalformedPayload, clean_date
 
+MB = sample_dir() / "musicbrainz"
 HIPPO = "78_i-want-a-hippopotamus-for-christmas_vicki-dale-the-peter-pan-orchestra_gbia0000281a"
 
 
@@ -95,6 +96,26 @@ def test_release_tracks_inherit_release_links_and_catalog():
     assert {h.url for h in parsed.holdings if h.record_id == money.record_id} == {
         "https://www.discogs.com/release/1873013"
     }
+
+
+def test_the_country_of_first_publication_is_the_earliest_releases():
+    # Real lookup: the recording's first release date is also the date of its releases,
+    # which say where they came out (read from the payload, not typed in).
+    lookup = "ws2_json_musicbrainz_rs/lookup/recording/b9ad642e-b012-41c7-b72a-42cf4911f9ff.json"
+    payload = json.loads((MB / lookup).read_text())
+    (record,) = parse("musicbrainz", lookup).records
+    first = min(r["date"] for r in payload["releases"] if r.get("date"))
+    countries = {r["country"] for r in payload["releases"] if r.get("date") == first}
+    assert record.date == first and record.country == min(countries)
+    # A track inherits its release's country only when that release is the earliest.
+    money = next(
+        r
+        for r in parse("musicbrainz", "ws2_json_picard/release.json").records
+        if r.title == "Money"
+    )
+    release = json.loads((MB / "ws2_json_picard/release.json").read_text())
+    expected = release["country"] if money.date == release["date"] else None
+    assert money.country == expected
 
 
 def test_loc_jukebox_item_fields():

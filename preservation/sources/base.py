@@ -31,6 +31,7 @@ class Record:
     date: str | None = None
     date_kind: str | None = None  # published | recorded
     date_source: str | None = None
+    country: str | None = None  # where it was first published (ISO 3166, or XW worldwide ...)
     label: str | None = None
     catalog_number: str | None = None
     matrix: str | None = None

@@ -73,6 +73,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "id": "VARCHAR",
         "title": "VARCHAR",
         "date": "VARCHAR",
+        "country": "VARCHAR",
         "artist-credit": _CREDIT,
         "label-info": 'STRUCT("catalog-number" VARCHAR, label STRUCT(name VARCHAR))[]',
         "media": "STRUCT(format VARCHAR, tracks STRUCT(title VARCHAR, length DOUBLE, "

@@ -100,7 +100,8 @@ CASE WHEN NOT mb_valid_id(id) THEN 'artist without a valid ''id''' END
 CREATE OR REPLACE TEMP VIEW dump_recordings AS
 SELECT NULL::VARCHAR AS document, 0 AS pos, id, title, "artist-credit" AS credits, isrcs,
        length, mb_date("first-release-date") AS date,
-       CASE WHEN date IS NOT NULL THEN 'first-release-date' END AS date_source, relations,
+       CASE WHEN date IS NOT NULL THEN 'first-release-date' END AS date_source,
+       NULL::VARCHAR AS country, relations,
        NULL::VARCHAR AS release_label, NULL::VARCHAR AS release_catalog,
        NULL::VARCHAR AS release_format, NULL::VARCHAR[] AS release_artists,
        NULL::VARCHAR AS track_title, NULL::DOUBLE AS track_length,
@@ -114,7 +115,7 @@ FROM dump_docs WHERE problem IS NULL;
 -- kept as itself, so its holdings are not lost.
 CREATE OR REPLACE TEMP TABLE dump_releases AS
 SELECT id, mb_text(title) AS title, mb_artists("artist-credit") AS artists,
-       mb_date(date) AS date,
+       mb_date(date) AS date, mb_text(country) AS country,
        list_filter(coalesce("label-info", []),
                    lambda i: mb_text(i.label.name) IS NOT NULL
                              OR mb_text(i."catalog-number") IS NOT NULL)[1] AS info,
@@ -128,7 +129,7 @@ FROM dump_docs WHERE problem IS NULL;
 INSERT INTO source_records BY NAME
 SELECT $import_id AS import_id, $raw_key AS raw_key, 0 AS pos,
        'musicbrainz:release:' || id AS record_id, 'musicbrainz' AS source, 'release' AS kind,
-       id AS source_id, title, artists, date,
+       id AS source_id, title, artists, date, country,
        CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind,
        CASE WHEN date IS NOT NULL THEN 'release date' END AS date_source,
        mb_text(info.label.name) AS label, mb_text(info."catalog-number") AS catalog_number,
@@ -147,6 +148,7 @@ CREATE OR REPLACE TEMP TABLE dump_recordings AS
 SELECT id AS document, n - 1 AS pos, t.recording.id AS id, t.recording.title AS title,
        t.recording."artist-credit" AS credits, t.recording.isrcs AS isrcs,
        t.recording.length AS length, earliest.date AS date, earliest.source AS date_source,
+       CASE WHEN earliest.date = date THEN country END AS country,
        t.recording.relations AS relations,
        mb_text(info.label.name) AS release_label,
        mb_text(info."catalog-number") AS release_catalog, format AS release_format,
@@ -187,7 +189,7 @@ SELECT $import_id AS import_id, $raw_key AS raw_key, document, pos,
        coalesce(mb_text(title), track_title) AS title,
        CASE WHEN len(artists) > 0 THEN artists ELSE coalesce(release_artists, []) END
            AS artists,
-       date, CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind, date_source,
+       date, CASE WHEN date IS NOT NULL THEN 'published' END AS date_kind, date_source, country,
        release_label AS label, release_catalog AS catalog_number,
        list_sort(list_distinct(mb_texts(isrcs))) AS isrcs,
        coalesce(mb_duration(length), mb_duration(track_length)) AS duration_s,

@@ -178,28 +178,31 @@ def _recording(entity: Any, out: Parsed, release: Record | None = None) -> Recor
         duration_s=_duration(entity.get("length")),
         page_url=f"{PAGE}/recording/{mbid}",
     )
-    dates: list[tuple[str, str]] = []
+    # (date, where it came from, country of that release): the earliest is the publication.
+    dates: list[tuple[str, str, str | None]] = []
     if first := clean_date(entity.get("first-release-date")):
-        dates.append((first, "first-release-date"))
+        dates.append((first, "first-release-date", None))
     for rel in _list(entity, "releases"):
         rel_id = _id(rel, "release")
         record.release_ids.append(rel_id)
         if d := clean_date(rel.get("date")):
-            dates.append((d, f"release {rel_id} date"))
+            dates.append((d, f"release {rel_id} date", text(rel.get("country"))))
         record.medium_format = record.medium_format or next(iter(_formats(rel)), None)
         if record.label is None:
             record.label, record.catalog_number = _label_and_catalog(rel)
     if release is not None:
         record.release_ids.append(release.source_id)
         if release.date:
-            dates.append((release.date, f"release {release.source_id} date"))
+            dates.append((release.date, f"release {release.source_id} date", release.country))
         record.label = record.label or release.label
         record.catalog_number = record.catalog_number or release.catalog_number
         record.medium_format = record.medium_format or release.medium_format
         record.artists = record.artists or release.artists
     if dates:
-        record.date, record.date_source = min(dates)
+        record.date, record.date_source = min((d, s) for d, s, _ in dates)
         record.date_kind = "published"
+        # The country of a release out on that earliest date, when one says.
+        record.country = min((c for d, _, c in dates if d == record.date and c), default=None)
     record.work_ids = _works(entity, out)
     out.records.append(record)
     _url_holdings(entity, record.record_id, out)
@@ -216,6 +219,7 @@ def _release(entity: Any, out: Parsed) -> None:
         title=text(entity.get("title")),
         artists=_artists(entity),
         date=clean_date(entity.get("date")),
+        country=text(entity.get("country")),
         label=label,
         catalog_number=catalog,
         medium_format=next(iter(_formats(entity)), None),
