@@ -23,6 +23,8 @@ from preservation.assess import assess
 from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
 from preservation.link import link
+from preservation.link_evaluate import evaluate, read_gold
+from preservation.link_explain import explain
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
@@ -40,6 +42,10 @@ app = typer.Typer(
 )
 rights_app = typer.Typer(help="Public-domain status of sound recordings.", no_args_is_help=True)
 app.add_typer(rights_app, name="rights")
+link_app = typer.Typer(
+    help="Group records of the same recording into clusters; explain and evaluate them."
+)
+app.add_typer(link_app, name="link")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -266,13 +272,63 @@ def normalize_command(db: DbOption = None) -> None:
     )
 
 
-@app.command("link")
+@link_app.callback(invoke_without_command=True)
 @friendly_errors
-def link_command(db: DbOption = None) -> None:
-    """Group records of the same recording into clusters."""
+def link_command(ctx: typer.Context, db: DbOption = None) -> None:
+    """Group records of the same recording into clusters (subcommands: explain, evaluate)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with closing(store.connect(db)) as con:
         result = link(con)
     out.print(f"{result.records} records, {result.links} links -> {result.clusters} clusters")
+
+
+@link_app.command("explain")
+@friendly_errors
+def link_explain_command(
+    cluster_or_record: Annotated[str, typer.Argument(help="A cluster id or a record id.")],
+    db: DbOption = None,
+) -> None:
+    """Why records were joined: the cluster's records and each link with its evidence."""
+    with closing(store.connect_read_only(db)) as con:
+        found = explain(con, cluster_or_record)
+    out.print(f"cluster {found.cluster_id}: {len(found.records)} record(s)", highlight=False)
+    for record_id, title, when, label, catalog, matrix in found.records:
+        disc = " ".join(x for x in (label, catalog, f"matrix {matrix}" if matrix else "") if x)
+        out.print(f"  {record_id}  {title!r} {when} {disc}".rstrip(), highlight=False)
+    if not found.links:
+        out.print("  not joined to any other record", highlight=False)
+    for a, b, method, rule, evidence in found.links:
+        out.print(f"  {a} = {b}: {method} rule {rule}, evidence {evidence}", highlight=False)
+
+
+@link_app.command("evaluate")
+@friendly_errors
+def link_evaluate_command(
+    gold: Annotated[
+        Path, typer.Option(help="CSV of record_a, record_b, same (true/false): known pairs.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Pair precision, recall and F1 of the current clusters against a gold file."""
+    pairs = read_gold(gold)
+    with closing(store.connect_read_only(db)) as con:
+        result = evaluate(con, pairs)
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    out.print(
+        f"{result.gold_pairs} gold pairs ({result.unusable} with a record not in the database): "
+        f"precision {share(result.precision)}, recall {share(result.recall)}, "
+        f"F1 {share(result.f1)} (TP {result.true_positives}, FP {result.false_positives}, "
+        f"FN {result.false_negatives}, TN {result.true_negatives})",
+        highlight=False,
+    )
+    for a, b in result.missed:
+        out.print(f"  missed: {a} = {b}", highlight=False)
+    for a, b in result.wrongly_joined:
+        out.print(f"  wrongly joined: {a} = {b}", highlight=False)
 
 
 @app.command("assess")

@@ -84,3 +84,60 @@ def test_musicbrainz_link_to_an_archive_item_joins_them(tmp_path):
 def test_connected_components_are_stable():
     groups = connected_components(["d", "c", "b", "a"], [("a", "c"), ("c", "d")])
     assert groups == [["a", "c", "d"], ["b"]]
+
+
+def test_explain_and_evaluate_on_real_records(tmp_path):
+    from typer.testing import CliRunner
+
+    from preservation.cli import app
+
+    real = (sample_dir() / f"internetarchive/metadata_api/{HIPPO}.json").read_bytes()
+    second = json.loads(real)  # a second transfer of the same side, built here (as above)
+    second["metadata"]["identifier"] = HIPPO.replace("gbia0000281a", "gbia0099999a")
+    loc = (sample_dir() / "loc/item/jukebox-879940.json").read_bytes()
+    con, _ = _load(
+        tmp_path,
+        {
+            ("internetarchive", "a.json"): real,
+            ("internetarchive", "b.json"): json.dumps(second).encode(),
+            ("loc", "c.json"): loc,
+        },
+    )
+    con.close()
+    first_id, second_id = (
+        f"internetarchive:item:{HIPPO}",
+        "internetarchive:item:" + (second["metadata"]["identifier"]),
+    )
+    db = str(tmp_path / "link.duckdb")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["link", "explain", second_id, "--db", db])
+    assert shown.exit_code == 0, shown.output
+    lines = [line.strip() for line in shown.output.splitlines()]
+    assert lines[0].endswith(": 2 record(s)")
+    assert lines[-1] == (
+        f"{first_id} = {second_id}: identifier rule same_78_side, "
+        "evidence Peter Pan 2290 A, matrix 2290 A"
+    )
+
+    # Gold: the two transfers are one recording (true), the Jukebox side is another (false),
+    # and a pair the linker cannot know (a Jukebox record said to equal a 78 side) is missed.
+    gold = tmp_path / "gold.csv"
+    gold.write_text(
+        "record_a,record_b,same,note\n"
+        f"{first_id},{second_id},true,two transfers\n"
+        f"{first_id},loc:item:jukebox-879940,false,different discs\n"
+        f"{second_id},loc:item:jukebox-879940,true,deliberately wrong: must be missed\n"
+        "internetarchive:item:nowhere,loc:item:jukebox-879940,true,not in the database\n"
+    )
+    scored = runner.invoke(app, ["link", "evaluate", "--gold", str(gold), "--db", db])
+    assert scored.exit_code == 0, scored.output
+    assert scored.output.splitlines()[0] == (
+        "4 gold pairs (1 with a record not in the database): precision 1.000, recall 0.500, "
+        "F1 0.667 (TP 1, FP 0, FN 1, TN 1)"
+    )
+    assert f"missed: {second_id} = loc:item:jukebox-879940" in scored.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_a,record_b,same\na,b,perhaps\n")
+    refused = runner.invoke(app, ["link", "evaluate", "--gold", str(bad), "--db", db])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"error: {bad}:2: expected record_a, record_b and same")

@@ -1,0 +1,92 @@
+"""How right the clusters are, measured against a gold file of known pairs.
+
+The gold file is a CSV with columns `record_a`, `record_b` and, optionally, `same`
+(true: the same recording, the default; false: known to be different recordings) and any
+notes. A gold pair whose records are not both in the database is counted as unusable, not as
+an error of the linker.
+
+Pairs are compared as the clusters imply them: two records in one cluster are a predicted
+pair. Precision is the share of predicted pairs among gold pairs that are truly the same;
+recall the share of true gold pairs that were predicted.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from preservation.errors import PreservationError
+
+TRUE = {"", "1", "true", "yes", "same"}
+FALSE = {"0", "false", "no", "different"}
+
+
+@dataclass
+class Evaluation:
+    gold_pairs: int = 0
+    unusable: int = 0  # a record of the pair is not in the database
+    true_positives: int = 0
+    false_positives: int = 0  # joined, but gold says different
+    false_negatives: int = 0  # apart, but gold says the same
+    true_negatives: int = 0
+    missed: list[tuple[str, str]] = field(default_factory=list)
+    wrongly_joined: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float | None:
+        joined = self.true_positives + self.false_positives
+        return self.true_positives / joined if joined else None
+
+    @property
+    def recall(self) -> float | None:
+        same = self.true_positives + self.false_negatives
+        return self.true_positives / same if same else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p and r else None
+
+
+def read_gold(path: Path) -> list[tuple[str, str, bool]]:
+    """(record_a, record_b, same) rows of a gold CSV; a clear error for a malformed one."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise PreservationError(f"cannot read gold file {path}: {exc}") from exc
+    pairs = []
+    for number, row in enumerate(rows, start=2):
+        a, b = (row.get("record_a") or "").strip(), (row.get("record_b") or "").strip()
+        same = (row.get("same") or "").strip().lower()
+        if not a or not b or same not in TRUE | FALSE:
+            raise PreservationError(
+                f"{path}:{number}: expected record_a, record_b and same (true/false)"
+            )
+        pairs.append((a, b, same in TRUE))
+    return pairs
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, gold: list[tuple[str, str, bool]]) -> Evaluation:
+    """Compare the current clusters with gold pairs."""
+    cluster = dict(con.execute("SELECT record_id, cluster_id FROM clusters").fetchall())
+    result = Evaluation(gold_pairs=len(gold))
+    for a, b, same in gold:
+        if a not in cluster or b not in cluster:
+            result.unusable += 1
+            continue
+        joined = cluster[a] == cluster[b]
+        if same and joined:
+            result.true_positives += 1
+        elif same:
+            result.false_negatives += 1
+            result.missed.append((a, b))
+        elif joined:
+            result.false_positives += 1
+            result.wrongly_joined.append((a, b))
+        else:
+            result.true_negatives += 1
+    return result
