@@ -211,6 +211,13 @@ class Source(Protocol):
         ...
 
 
+def json_object(payload: Any) -> dict[str, Any]:
+    """The payload, if it is a JSON object, as every source's answers are; else malformed."""
+    if not isinstance(payload, dict):
+        raise MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+    return payload
+
+
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 

@@ -16,6 +16,7 @@ from preservation.sources.base import (
     Parsed,
     Record,
     clean_date,
+    json_object,
     text,
 )
 
@@ -30,8 +31,7 @@ class WikimediaCommons:
     description = "Wikimedia Commons MediaWiki API (audio files and their licences)"
 
     def parse(self, payload: Any, key: str) -> Parsed:
-        if not isinstance(payload, dict):
-            raise MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+        payload = json_object(payload)
         if isinstance(payload.get("error"), dict):
             return Parsed(skipped=f"MediaWiki error: {text(payload['error'].get('code'))}")
         query = payload.get("query")

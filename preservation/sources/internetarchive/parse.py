@@ -16,6 +16,7 @@ from preservation.sources.base import (
     Parsed,
     Record,
     clean_date,
+    json_object,
     text,
     text_list,
 )
@@ -41,8 +42,7 @@ class InternetArchive:
     description = "Internet Archive metadata API, advanced search and scrape API"
 
     def parse(self, payload: Any, key: str) -> Parsed:
-        if not isinstance(payload, dict):
-            raise MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+        payload = json_object(payload)
         if payload == {}:
             # archive.org answers {} for an identifier it does not know: the request names it.
             return _gone(_identifier_from_key(key), "unknown identifier: archive.org answered {}")

@@ -17,6 +17,7 @@ from preservation.sources.base import (
     Parsed,
     Record,
     clean_date,
+    json_object,
     text,
     text_list,
 )
@@ -30,8 +31,7 @@ class LibraryOfCongress:
     description = "Library of Congress loc.gov JSON API (National Jukebox)"
 
     def parse(self, payload: Any, key: str) -> Parsed:
-        if not isinstance(payload, dict):
-            raise MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+        payload = json_object(payload)
         out = Parsed()
         if isinstance(payload.get("item"), dict):
             _result(payload["item"], payload["item"], payload.get("resources"), out)

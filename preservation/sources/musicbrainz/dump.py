@@ -34,6 +34,7 @@ from preservation import progress
 from preservation.errors import PreservationError
 from preservation.harvest import HarvestResult, harvest_run, quarantine, utc_now
 from preservation.normalize import SIGHTING_TABLES, merge_sightings
+from preservation.sources.base import MalformedPayload, json_object
 from preservation.sources.musicbrainz.parse import WRITER_TYPES
 from preservation.store import scalar, transaction
 
@@ -513,11 +514,10 @@ def _quarantine_reasons(
             yield first_line + index, "blank line", text
             continue
         try:
-            entity = json.loads(text)
+            json_object(json.loads(text))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             yield first_line + index, f"invalid JSON: {exc}", text
-            continue
-        if not isinstance(entity, dict):
-            yield first_line + index, f"expected a JSON object, got {type(entity).__name__}", text
+        except MalformedPayload as exc:
+            yield first_line + index, str(exc), text
         else:
             yield first_line + index, problem, text

@@ -17,6 +17,7 @@ from preservation.sources.base import (
     Work,
     Writer,
     clean_date,
+    json_object,
     text,
     text_list,
 )
@@ -31,8 +32,7 @@ class MusicBrainz:
     description = "MusicBrainz web service (WS/2 JSON) and JSON data dumps"
 
     def parse(self, payload: Any, key: str) -> Parsed:
-        if not isinstance(payload, dict):
-            raise MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+        payload = json_object(payload)
         if "error" in payload and "id" not in payload:
             return Parsed(skipped=f"error response: {text(payload.get('error'))}")
         out = Parsed()
