@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+
 from preservation.errors import PreservationError
 from preservation.sources import commons, internetarchive, loc, musicbrainz
 from preservation.sources.base import LiveSource, Source
-from preservation.sources.commons import live as commons_live
-from preservation.sources.internetarchive import live as internetarchive_live
-from preservation.sources.loc import live as loc_live
-from preservation.sources.musicbrainz import live as musicbrainz_live
 
 SOURCES: dict[str, Source] = {
     s.name: s for s in (musicbrainz.SOURCE, internetarchive.SOURCE, loc.SOURCE, commons.SOURCE)
 }
 
 
-# Sources that can be harvested live (the others are read from saved responses only).
-LIVE: dict[str, LiveSource] = {
-    "musicbrainz": musicbrainz_live.LIVE,
-    "internetarchive": internetarchive_live.LIVE,
-    "loc": loc_live.LIVE,
-    "commons": commons_live.LIVE,
+# Sources that can be harvested live, by the module holding their LIVE object (imported when
+# a live harvest asks for it: the HTTP clients stay out of every other command's start-up).
+LIVE = {
+    "musicbrainz": "preservation.sources.musicbrainz.live",
+    "internetarchive": "preservation.sources.internetarchive.live",
+    "loc": "preservation.sources.loc.live",
+    "commons": "preservation.sources.commons.live",
 }
 
 
@@ -29,7 +28,8 @@ def get_live(name: str) -> LiveSource:
     get_source(name)
     if name not in LIVE:
         raise PreservationError(f"live harvesting of {name} is not available: use --input DIR")
-    return LIVE[name]
+    live: LiveSource = importlib.import_module(LIVE[name]).LIVE
+    return live
 
 
 def get_source(name: str) -> Source:
