@@ -40,8 +40,8 @@ class Etiquette:
     def __post_init__(self) -> None:
         if not self.contact or ("@" not in self.contact and "://" not in self.contact):
             raise PreservationError(
-                "live harvests need a contact (an e-mail address or URL): pass --contact or "
-                "set PRESERVATION_CONTACT"
+                "live harvests need a contact (an e-mail address or URL) for the user agent: "
+                "pass --contact or set PRESERVATION_CONTACT"
             )
 
     @property
@@ -50,10 +50,33 @@ class Etiquette:
         return f"preservation/{__version__} ( {self.contact} )"
 
 
+class Pace:
+    """At most one request per `interval` seconds among the callers sharing it (all threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = float("-inf")
+
+    def wait(self, interval: float) -> None:
+        with self.lock:
+            pause = self.last + interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.last = time.monotonic()
+
+
 class _Retry(Retry):
     """urllib3's retry policy with Retry-After capped, so one answer cannot stall a harvest."""
 
-    max_wait: float = 120.0
+    def __init__(self, *args: Any, max_wait: float = 120.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_wait = max_wait
+
+    def new(self, **kwargs: Any) -> _Retry:
+        # urllib3 makes a fresh Retry after each attempt; the cap goes with it.
+        retry = super().new(**kwargs)
+        retry.max_wait = self.max_wait
+        return retry
 
     def get_retry_after(self, response: Any) -> float | None:
         wait = super().get_retry_after(response)
@@ -64,7 +87,6 @@ class _Adapter(HTTPAdapter):
     """Paces requests, and sends the public host's requests to the configured base URL."""
 
     def __init__(self, etiquette: Etiquette, public: str) -> None:
-        _Retry.max_wait = etiquette.max_wait
         retry = _Retry(
             total=etiquette.retries,
             connect=etiquette.retries,
@@ -77,21 +99,17 @@ class _Adapter(HTTPAdapter):
             backoff_max=etiquette.max_wait,
             respect_retry_after_header=True,
             raise_on_status=False,
+            max_wait=etiquette.max_wait,
         )
         super().__init__(max_retries=retry)
         self.etiquette, self.public = etiquette, public.rstrip("/")
-        self.lock = threading.Lock()
-        self.last = float("-inf")
+        self.pace = Pace()
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         base = self.etiquette.base_url.rstrip("/")
         if request.url and base != self.public:
             request.url = base + request.url.removeprefix(self.public)
-        with self.lock:
-            pause = self.last + self.etiquette.interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            self.last = time.monotonic()
+        self.pace.wait(self.etiquette.interval)
         return super().send(request, *args, **kwargs)
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
-import math
-import threading
 import time
 import urllib.error
 from collections.abc import Callable, Iterator
@@ -38,6 +36,8 @@ from preservation import __version__
 from preservation.errors import PreservationError
 from preservation.sources import base
 from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.http import Etiquette as PoliteEtiquette
+from preservation.sources.http import Pace
 
 PUBLIC_HOST = "musicbrainz.org"
 PAGE_SIZE = 100  # the web service's maximum for browse and search
@@ -130,20 +130,14 @@ def _file_scopes(path: Path) -> list[Scope]:
 
 
 @dataclass
-class Etiquette:
-    contact: str
+class Etiquette(PoliteEtiquette):
+    """The shared etiquette, with musicbrainz.org's one request a second enforced."""
+
     base_url: str = f"https://{PUBLIC_HOST}"
-    interval: float = 1.0  # seconds between requests
-    retries: int = 4  # further attempts after a failed one
-    max_wait: float = 120.0  # longest single wait, whatever Retry-After says
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = time.sleep  # for the retry waits (tests count them)
 
     def __post_init__(self) -> None:
-        if not self.contact or ("@" not in self.contact and "://" not in self.contact):
-            raise PreservationError(
-                "live MusicBrainz harvests need a contact (an e-mail address or URL): "
-                "pass --contact or set PRESERVATION_CONTACT"
-            )
+        super().__post_init__()
         host = urlsplit(self.base_url).hostname or ""
         if host.endswith(PUBLIC_HOST) and self.interval < 1.0:
             raise PreservationError(
@@ -265,22 +259,7 @@ class WebService:
         )
 
 
-class _Pace:
-    """At most one request per `interval` seconds across the whole process (all threads)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last = -math.inf
-
-    def wait(self, interval: float) -> None:
-        with self.lock:
-            pause = self.last + interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            self.last = time.monotonic()
-
-
-_PACE = _Pace()
+_PACE = Pace()  # process-wide: every MusicBrainz harvest shares it
 
 
 def _retry_after(value: str | None) -> float | None:
