@@ -22,9 +22,10 @@ from preservation import __version__, store
 from preservation.assess import assess
 from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
-from preservation.link import link
+from preservation.link import DEFAULT_ACCEPT, DEFAULT_REVIEW, LinkOptions, LinkResult, link
 from preservation.link_evaluate import evaluate, read_gold
 from preservation.link_explain import explain
+from preservation.link_review import export_review, import_decisions
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
@@ -274,13 +275,40 @@ def normalize_command(db: DbOption = None) -> None:
 
 @link_app.callback(invoke_without_command=True)
 @friendly_errors
-def link_command(ctx: typer.Context, db: DbOption = None) -> None:
-    """Group records of the same recording into clusters (subcommands: explain, evaluate)."""
+def link_command(
+    ctx: typer.Context,
+    db: DbOption = None,
+    accept: Annotated[
+        float, typer.Option(help="Match probability at or above which a pair links.")
+    ] = DEFAULT_ACCEPT,
+    review: Annotated[
+        float, typer.Option(help="Match probability at or above which a pair goes to review.")
+    ] = DEFAULT_REVIEW,
+    model: Annotated[
+        bool, typer.Option(help="Score pairs with the probabilistic model (else identifiers).")
+    ] = True,
+) -> None:
+    """Group records of the same recording into clusters (subcommands: explain, evaluate,
+    review)."""
     if ctx.invoked_subcommand is not None:
         return
+    if not 0 < review <= accept < 1:
+        raise typer.BadParameter("expected 0 < --review <= --accept < 1")
     with closing(store.connect(db)) as con:
-        result = link(con)
-    out.print(f"{result.records} records, {result.links} links -> {result.clusters} clusters")
+        result = link(con, LinkOptions(accept=accept, review=review, probabilistic=model))
+    out.print(link_summary(result), highlight=False)
+
+
+def link_summary(result: LinkResult) -> str:
+    methods = ", ".join(f"{n} {method}" for method, n in sorted(result.by_method.items()))
+    text = f"{result.records} records, {result.links} links ({methods or 'none'}) -> "
+    text += f"{result.clusters} clusters"
+    if result.trained:
+        text += (
+            f"; model ({result.trained}) scored {result.candidate_pairs:,} candidate pairs, "
+            f"{result.review} to review ({result.refused} refused as chains)"
+        )
+    return text
 
 
 @link_app.command("explain")
@@ -289,17 +317,69 @@ def link_explain_command(
     cluster_or_record: Annotated[str, typer.Argument(help="A cluster id or a record id.")],
     db: DbOption = None,
 ) -> None:
-    """Why records were joined: the cluster's records and each link with its evidence."""
+    """Why records were joined: the records, each link with its evidence, and for the
+    model's links each field's weight, the prior, the total and the thresholds."""
     with closing(store.connect_read_only(db)) as con:
         found = explain(con, cluster_or_record)
-    out.print(f"cluster {found.cluster_id}: {len(found.records)} record(s)", highlight=False)
+    say = functools.partial(out.print, highlight=False)
+    say(f"cluster {found.cluster_id}: {len(found.records)} record(s)")
     for record_id, title, when, label, catalog, matrix in found.records:
         disc = " ".join(x for x in (label, catalog, f"matrix {matrix}" if matrix else "") if x)
-        out.print(f"  {record_id}  {title!r} {when} {disc}".rstrip(), highlight=False)
+        say(f"  {record_id}  {title!r} {when} {disc}".rstrip())
     if not found.links:
-        out.print("  not joined to any other record", highlight=False)
+        say("  not joined to any other record")
     for a, b, method, rule, evidence in found.links:
-        out.print(f"  {a} = {b}: {method} rule {rule}, evidence {evidence}", highlight=False)
+        say(f"  {a} = {b}: {method} rule {rule}, evidence {evidence}")
+        _say_weights(say, found, (a, b))
+    for a, b, probability, outcome, reason in found.unlinked:
+        say(f"  {a} ? {b}: {outcome}, match probability {probability:.4f}: {reason}")
+        _say_weights(say, found, (a, b))
+
+
+def _say_weights(say: Callable[[str], None], found: Any, pair: tuple[str, str]) -> None:
+    weights = found.weights.get(pair)
+    if not weights or found.thresholds is None:
+        return
+    t = found.thresholds
+    total = t.prior_weight + sum(w for *_, w in weights)
+    rows = [
+        *weights,
+        ("prior", f"about one counterpart per record ({t.trained})", t.prior_weight),
+        ("total", f"links at probability >= {t.accept}, review from {t.review}", total),
+    ]
+    for name, level, weight in rows:
+        say(f"      {name:<9} {level:<50} {weight:+7.2f}")
+
+
+@link_app.command("review")
+@friendly_errors
+def link_review_command(
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write the review queue to this CSV.")
+    ] = None,
+    import_: Annotated[
+        Path | None,
+        typer.Option("--import", help="Read decisions (same/different) from a filled CSV."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """The review queue: pairs the model was unsure of, or refused as chains. Export it,
+    fill in `decision` (same / different), import it: the next `preservation link` obeys."""
+    if (export is None) == (import_ is None):
+        raise typer.BadParameter("give one of --export FILE or --import FILE")
+    if export is not None:
+        with closing(store.connect_read_only(db)) as con:
+            count = export_review(con, export)
+        out.print(f"wrote {count} pair(s) to review to {export}", highlight=False)
+        return
+    assert import_ is not None
+    with closing(store.connect(db)) as con:
+        result = import_decisions(con, import_)
+    out.print(
+        f"{result.same} same, {result.different} different, {result.blank} left blank: "
+        "stored; they take effect at the next `preservation link`",
+        highlight=False,
+    )
 
 
 @link_app.command("evaluate")
@@ -474,7 +554,7 @@ def _print_summary(summary: RunSummary) -> None:
         for reason, count in sorted(n.skipped.items()):
             out.print(f"    skipped {count} x {reason}", highlight=False)
     if summary.linked:
-        out.print(f"  link: {summary.linked.links} links -> {summary.linked.clusters} clusters")
+        out.print(f"  link: {link_summary(summary.linked)}", highlight=False)
     if summary.assessed:
         a = summary.assessed
         out.print(f"  assess (as of {a.as_of}): {a.at_risk} of {a.clusters} clusters at risk")

@@ -1,128 +1,193 @@
 """Stage 3, link: group the records that are the same recording into one cluster.
 
-This first linker uses deterministic evidence only, each link recorded in `links` with the
-rule and the shared value, so any cluster can be explained:
+Three kinds of evidence, strongest first:
 
-- shared_isrc: two records carry the same ISRC;
-- carried_mbid: a record carries a MusicBrainz id of another (`urn:mb_recording_id:` ...);
-- url_to_record: a record's holding URL is another record's own page (a MusicBrainz url
-  relationship to an archive.org or loc.gov item);
-- same_78_side: same label, catalog number and matrix, and no conflicting take (several
-  transfers of one disc side).
+1. archivists' decisions (`link_decisions`, from the review CSV): "same" links a pair,
+   "different" keeps it apart whatever else says;
+2. identifiers (`link_rules`): shared ISRC, carried MBID, url to the record's page, same
+   label + catalog number + matrix;
+3. the probabilistic model (`link_probabilistic`): pairs scored at or above `accept` link,
+   pairs between `review` and `accept` go to `link_review`.
 
-Clusters are the connected components of those links. Cluster ids are derived from the
-smallest record id in the cluster, so they are stable across re-runs.
+Clusters are the connected components of the accepted links, guarded against chaining
+(`link_clusters`). Cluster ids are a digest of the smallest record id in the cluster, so
+they are stable across re-runs. Every table this stage writes is rebuilt in one
+transaction; `link_decisions` is only read.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import duckdb
+import polars as pl
 
-from preservation.store import transaction
+from preservation import link_probabilistic as model
+from preservation.link_clusters import Clusters
+from preservation.link_rules import identifier_edges
+from preservation.progress import step
+from preservation.store import insert_frame, transaction
 
-# Each rule yields (record_a, record_b, evidence) with record_a < record_b.
-RULES: dict[str, str] = {
-    "shared_isrc": """
-        WITH codes AS (SELECT record_id, unnest(isrcs) AS isrc FROM recordings)
-        SELECT a.record_id, b.record_id, 'ISRC ' || a.isrc
-        FROM codes a JOIN codes b ON a.isrc = b.isrc AND a.record_id < b.record_id
-    """,
-    "carried_mbid": """
-        WITH carried AS (
-            SELECT record_id, unnest(external_ids) AS ext FROM recordings
-        ), targets AS (
-            SELECT record_id,
-                   CASE WHEN ext LIKE 'mb_recording:%' THEN 'musicbrainz:recording:' || ext[14:]
-                        WHEN ext LIKE 'mb_release:%' THEN 'musicbrainz:release:' || ext[12:]
-                   END AS target, ext
-            FROM carried
-        )
-        SELECT least(t.record_id, r.record_id), greatest(t.record_id, r.record_id), t.ext
-        FROM targets t JOIN recordings r ON r.record_id = t.target
-        WHERE t.record_id <> r.record_id
-    """,
-    "url_to_record": """
-        WITH pages AS (
-            SELECT record_id, source,
-                   rtrim(regexp_replace(lower(page_url), '^https?://(www\\.)?', ''), '/') AS page
-            FROM recordings WHERE page_url IS NOT NULL
-        ), links AS (
-            SELECT h.record_id, r.source, h.url,
-                   rtrim(regexp_replace(lower(h.url), '^https?://(www\\.)?', ''), '/') AS page
-            FROM holdings h JOIN recordings r USING (record_id)
-        )
-        SELECT least(l.record_id, p.record_id), greatest(l.record_id, p.record_id), l.url
-        FROM links l JOIN pages p ON l.page = p.page AND l.source <> p.source
-    """,
-    "same_78_side": """
-        WITH sides AS (
-            SELECT record_id, take, label, catalog_number, matrix,
-                   regexp_replace(lower(label), '[^a-z0-9]', '', 'g') || '|' ||
-                   regexp_replace(lower(catalog_number), '[^a-z0-9]', '', 'g') || '|' ||
-                   regexp_replace(lower(matrix), '[^a-z0-9]', '', 'g') AS side_key
-            FROM recordings
-            WHERE label IS NOT NULL AND catalog_number IS NOT NULL AND matrix IS NOT NULL
-        )
-        SELECT a.record_id, b.record_id,
-               a.label || ' ' || a.catalog_number || ', matrix ' || a.matrix
-        FROM sides a JOIN sides b ON a.side_key = b.side_key AND a.record_id < b.record_id
-        WHERE a.take IS NULL OR b.take IS NULL OR a.take = b.take
-    """,
-}
+DEFAULT_ACCEPT = 0.95
+DEFAULT_REVIEW = 0.80
+
+
+@dataclass
+class LinkOptions:
+    accept: float = DEFAULT_ACCEPT  # match probability at or above which a pair links
+    review: float = DEFAULT_REVIEW  # ... at or above which (below accept) it goes to review
+    probabilistic: bool = True  # False: identifiers and decisions only
 
 
 @dataclass
 class LinkResult:
+    records: int
     links: int
     clusters: int
-    records: int
+    by_method: dict[str, int] = field(default_factory=dict)
+    candidate_pairs: int = 0
+    review: int = 0
+    refused: int = 0
+    trained: str = ""
 
 
-def link(con: duckdb.DuckDBPyConnection) -> LinkResult:
-    """Rebuild `links` and `clusters` from recordings and holdings."""
-    edges: list[tuple[str, str, str, str, str]] = []
-    for rule, sql in RULES.items():
-        for a, b, evidence in con.execute(sql).fetchall():
-            edges.append((a, b, "identifier", rule, evidence))
-    edges = sorted(set(edges))
-    records = [r[0] for r in con.execute("SELECT record_id FROM recordings").fetchall()]
-    members = connected_components(records, [(a, b) for a, b, *_ in edges])
+def weight(probability: float) -> float:
+    """The match weight (log2 odds) of a match probability."""
+    probability = min(max(probability, 1e-12), 1 - 1e-12)
+    return math.log2(probability / (1 - probability))
+
+
+def link(con: duckdb.DuckDBPyConnection, options: LinkOptions | None = None) -> LinkResult:
+    """Rebuild links, clusters and the link_* tables from recordings and holdings."""
+    options = options or LinkOptions()
+    if not 0 < options.review <= options.accept < 1:
+        raise ValueError("thresholds must satisfy 0 < review <= accept < 1")
+    (records,) = con.execute("SELECT count(*) FROM recordings").fetchall()[0]
+    decisions = con.execute(
+        "SELECT record_a, record_b, decision, coalesce(note, '') FROM link_decisions"
+    ).fetchall()
+    with step("link: identifiers"):
+        identified = identifier_edges(con)
+    scored = None
+    if options.probabilistic and records > 1:
+        joined_by_ids = sorted({r for a, b, *_ in identified for r in (a, b)})
+        scored = model.score(con, weight(options.review), also=joined_by_ids)
+    links, pairs, clusters = _cluster(identified, decisions, scored, options)
     with transaction(con):
-        con.execute("DELETE FROM links")
-        con.execute("DELETE FROM clusters")
-        if edges:
-            # An edge found twice by one rule (two shared ISRCs) is kept once, with one value.
-            con.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?, ?)", edges)
-        con.executemany(
-            "INSERT INTO clusters VALUES (?, ?)",
-            [(cluster_id(group), r) for group in members for r in group],
-        )
-    return LinkResult(links=len(edges), clusters=len(members), records=len(records))
+        for table in ("links", "clusters", "link_pairs", "link_evidence", "link_review"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute("DELETE FROM link_model")
+        if links:
+            columns = ["record_a", "record_b", "method", "rule", "evidence"]
+            insert_frame(con, "links", pl.DataFrame(links, schema=columns, orient="row"))
+        _write_clusters(con, clusters)
+        if scored is not None:
+            _write_model_outputs(con, scored, pairs, options)
+    by_method: dict[str, int] = {}
+    for *_, method, _rule, _evidence in links:
+        by_method[method] = by_method.get(method, 0) + 1
+    (cluster_count,) = con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0]
+    outcomes = pairs.get_column("outcome") if pairs is not None else pl.Series([], dtype=pl.Utf8)
+    return LinkResult(
+        records=records,
+        links=len(links),
+        clusters=cluster_count,
+        by_method=by_method,
+        candidate_pairs=scored.candidate_pairs if scored else 0,
+        review=int((outcomes == "review").sum() + (outcomes == "refused").sum()),
+        refused=int((outcomes == "refused").sum()),
+        trained=scored.trained if scored else "",
+    )
 
 
-def cluster_id(group: list[str]) -> str:
-    """A stable id for a cluster: a digest of its smallest record id."""
-    return "c" + hashlib.sha1(min(group).encode()).hexdigest()[:12]
+def _cluster(
+    identified: list[tuple[str, str, str, str]],
+    decisions: list[tuple[str, str, str, str]],
+    scored: model.Scored | None,
+    options: LinkOptions,
+) -> tuple[list[tuple[str, str, str, str, str]], pl.DataFrame | None, Clusters]:
+    """Join pairs strongest first; returns the links made, the scored pairs with their
+    outcomes, and the clusters."""
+    apart = [(a, b) for a, b, decision, _ in decisions if decision == "different"]
+    traits = scored.traits if scored else {}
+    clusters = Clusters(traits, apart)
+    links: list[tuple[str, str, str, str, str]] = []
+    for a, b, decision, note in decisions:
+        if decision == "same":
+            clusters.join(a, b, guarded=False)
+            links.append((a, b, "archivist", "review", note or "decided the same recording"))
+    for a, b, rule, evidence in identified:
+        if clusters.join(a, b, guarded=False) is None:
+            links.append((a, b, "identifier", rule, evidence))
+    if scored is None:
+        return links, None, clusters
+    decided = {(a, b): decision for a, b, decision, _ in decisions}
+    accept_weight = weight(options.accept)
+    outcomes: list[str] = []
+    reasons: list[str | None] = []
+    for a, b, w, p in scored.pairs.select(
+        "record_a", "record_b", "match_weight", "match_probability"
+    ).iter_rows():
+        if (a, b) in decided:
+            outcomes.append("decided")
+            reasons.append(f"an archivist decided: {decided[a, b]}")
+        elif w < accept_weight:
+            outcomes.append("review")
+            reasons.append(f"match probability {p:.3f}, below {options.accept}")
+        elif (why := clusters.join(a, b, guarded=True)) is not None:
+            outcomes.append("refused")
+            reasons.append(why)
+        else:
+            outcomes.append("linked")
+            reasons.append(None)
+            links.append(
+                (a, b, "probabilistic", "model", f"match weight {w:.1f}, probability {p:.4f}")
+            )
+    pairs = scored.pairs.with_columns(
+        pl.Series("outcome", outcomes, dtype=pl.Utf8), pl.Series("reason", reasons, dtype=pl.Utf8)
+    )
+    return links, pairs, clusters
 
 
-def connected_components(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
-    """Groups of nodes joined by edges (union-find with path halving)."""
-    parent = {n: n for n in nodes}
+def _write_clusters(con: duckdb.DuckDBPyConnection, clusters: Clusters) -> None:
+    joined = pl.DataFrame(list(clusters.groups()), schema=["record_id", "first"], orient="row")
+    # A digest of the smallest record id in the cluster: stable across re-runs.
+    insert_frame(
+        con,
+        "clusters",
+        joined,
+        select="""
+        INSERT INTO clusters
+        SELECT 'c' || sha1(coalesce(j.first, r.record_id))[:12], r.record_id
+        FROM recordings r LEFT JOIN new_rows j USING (record_id)
+        """,
+    )
 
-    def find(n: str) -> str:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
 
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for n in nodes:
-        groups.setdefault(find(n), []).append(n)
-    return sorted(sorted(g) for g in groups.values())
+def _write_model_outputs(
+    con: duckdb.DuckDBPyConnection, scored: model.Scored, pairs: pl.DataFrame, options: LinkOptions
+) -> None:
+    insert_frame(con, "link_pairs", pairs)
+    insert_frame(con, "link_evidence", scored.evidence)
+    insert_frame(
+        con,
+        "link_review",
+        pairs.filter(pl.col("outcome").is_in(["review", "refused"])).select(
+            "record_a", "record_b", "match_probability", "reason"
+        ),
+    )
+    con.execute(
+        "INSERT INTO link_model VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            datetime.now(UTC).replace(tzinfo=None),
+            scored.records,
+            scored.candidate_pairs,
+            scored.trained,
+            scored.prior_weight,
+            options.accept,
+            options.review,
+            scored.settings_json,
+        ],
+    )

@@ -8,6 +8,10 @@ an error of the linker.
 Pairs are compared as the clusters imply them: two records in one cluster are a predicted
 pair. Precision is the share of predicted pairs among gold pairs that are truly the same;
 recall the share of true gold pairs that were predicted.
+
+Cluster-level figures (`truth_scores`) need the whole truth about a set of records, as the
+benchmark's generator knows it: which records are one recording ("entities"). Gold "same"
+pairs are turned into entities by joining them transitively.
 """
 
 from __future__ import annotations
@@ -49,6 +53,64 @@ class Evaluation:
     def f1(self) -> float | None:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p and r else None
+
+
+@dataclass
+class TruthScores:
+    """Clusters against complete truth over a set of records."""
+
+    true_pairs: int  # pairs of records that are one recording
+    predicted_pairs: int  # pairs of those records that share a cluster
+    correct_pairs: int  # ... and are one recording
+    entities: int  # recordings with two records or more
+    entities_whole: int  # ... whose records form exactly one cluster, alone
+    clusters: int  # clusters with two records or more (among the records)
+    clusters_pure: int  # ... whose records are all one recording
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p and r else None
+
+
+TRUTH_SQL = """
+WITH t AS (
+    SELECT truth.record_id, truth.entity, c.cluster_id
+    FROM {truth} truth JOIN clusters c USING (record_id)
+), by_both AS (SELECT count(*) AS n FROM t GROUP BY cluster_id, entity),
+by_entity AS (
+    SELECT count(*) AS n, count(DISTINCT cluster_id) AS clusters FROM t GROUP BY entity
+), by_cluster AS (
+    SELECT cluster_id, count(*) AS n, count(DISTINCT entity) AS entities FROM t GROUP BY 1
+), whole AS (
+    -- an entity is whole when it has one cluster and that cluster holds nothing else
+    SELECT count(*) AS n FROM (
+        SELECT entity, any_value(cluster_id) AS cluster_id FROM t GROUP BY entity
+        HAVING count(*) > 1 AND count(DISTINCT cluster_id) = 1
+    ) e JOIN by_cluster b USING (cluster_id) WHERE b.entities = 1
+)
+SELECT (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM by_entity),
+       (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM by_cluster),
+       (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM by_both),
+       (SELECT count(*) FROM by_entity WHERE n > 1),
+       (SELECT n FROM whole),
+       (SELECT count(*) FROM by_cluster WHERE n > 1),
+       (SELECT count(*) FROM by_cluster WHERE n > 1 AND entities = 1)
+"""
+
+
+def truth_scores(con: duckdb.DuckDBPyConnection, truth: str) -> TruthScores:
+    """Pair and cluster figures of the current clusters against `truth`, a table or view
+    of (record_id, entity) covering every record it speaks about."""
+    return TruthScores(*con.execute(TRUTH_SQL.format(truth=truth)).fetchall()[0])
 
 
 def read_gold(path: Path) -> list[tuple[str, str, bool]]:

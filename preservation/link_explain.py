@@ -1,9 +1,11 @@
-"""Why records were joined: a cluster's records and the links (with their evidence) that
-joined them, for `preservation link explain`."""
+"""Why records were joined: a cluster's records, the links (with their evidence) that joined
+them and, for the model's links, each field's weight, the prior, the total and the
+thresholds; also the pairs of the cluster waiting for review or refused, for
+`preservation link explain`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -11,10 +13,23 @@ from preservation.errors import PreservationError
 
 
 @dataclass
+class Thresholds:
+    prior_weight: float
+    accept: float  # match probability
+    review: float
+    trained: str
+
+
+@dataclass
 class Explanation:
     cluster_id: str
     records: list[tuple[str, ...]]  # record_id, title, date, label, catalog, matrix
     links: list[tuple[str, str, str, str, str]]  # record_a, record_b, method, rule, evidence
+    # (record_a, record_b) -> [(field, level, weight)], for every scored pair shown
+    weights: dict[tuple[str, str], list[tuple[str, str, float]]] = field(default_factory=dict)
+    # scored pairs with a record in the cluster that were not linked: a, b, p, outcome, reason
+    unlinked: list[tuple[str, str, float, str, str]] = field(default_factory=list)
+    thresholds: Thresholds | None = None
 
 
 def explain(con: duckdb.DuckDBPyConnection, cluster_or_record: str) -> Explanation:
@@ -46,4 +61,32 @@ def explain(con: duckdb.DuckDBPyConnection, cluster_or_record: str) -> Explanati
         """,
         [cluster],
     ).fetchall()
-    return Explanation(cluster, records, links)
+    unlinked = con.execute(
+        """
+        SELECT record_a, record_b, match_probability, outcome, coalesce(reason, '')
+        FROM link_pairs
+        WHERE outcome <> 'linked' AND (record_a IN (SELECT record_id FROM clusters
+                                                    WHERE cluster_id = $1)
+                                    OR record_b IN (SELECT record_id FROM clusters
+                                                    WHERE cluster_id = $1))
+        ORDER BY match_probability DESC, record_a, record_b
+        """,
+        [cluster],
+    ).fetchall()
+    shown = {(a, b) for a, b, *_ in links} | {(a, b) for a, b, *_ in unlinked}
+    weights: dict[tuple[str, str], list[tuple[str, str, float]]] = {}
+    for a, b, name, level, weight in con.execute(
+        """
+        SELECT e.record_a, e.record_b, e.field, e.level, e.weight
+        FROM link_evidence e
+        WHERE e.record_a IN (SELECT record_id FROM clusters WHERE cluster_id = $1)
+           OR e.record_b IN (SELECT record_id FROM clusters WHERE cluster_id = $1)
+        ORDER BY e.record_a, e.record_b, e.weight DESC
+        """,
+        [cluster],
+    ).fetchall():
+        if (a, b) in shown:
+            weights.setdefault((a, b), []).append((name, level, weight))
+    model = con.execute("SELECT prior_weight, accept, review, trained FROM link_model").fetchall()
+    thresholds = Thresholds(*model[0]) if model else None
+    return Explanation(cluster, records, links, weights, unlinked, thresholds)

@@ -13,6 +13,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    SpinnerColumn,
     Task,
     TextColumn,
     TimeElapsedColumn,
@@ -80,3 +81,15 @@ def meter(description: str, total_bytes: int | None) -> Iterator[Callable[[int, 
             bar.update(task, advance=done_bytes, lines=lines_so_far)
 
         yield advance
+
+
+@contextmanager
+def step(description: str) -> Iterator[None]:
+    """A spinner with elapsed time for work that cannot count its progress (a big query)."""
+    if not _console.is_terminal:
+        yield
+        return
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=_console, transient=True) as bar:
+        bar.add_task(description, total=None)
+        yield

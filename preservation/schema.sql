@@ -246,14 +246,70 @@ CREATE TABLE IF NOT EXISTS recording_works (
     -- unique: (record_id, work_id)
 );
 
--- Why two records were judged to be the same recording.
+-- Why two records were judged to be the same recording: the links clusters are made of.
 CREATE TABLE IF NOT EXISTS links (
     record_a VARCHAR NOT NULL,          -- record_a < record_b
     record_b VARCHAR NOT NULL,
-    method   VARCHAR NOT NULL,          -- identifier (deterministic) | probabilistic
-    rule     VARCHAR NOT NULL,          -- which rule matched, e.g. 'shared_isrc'
-    evidence VARCHAR NOT NULL,          -- the shared value
+    method   VARCHAR NOT NULL,          -- identifier | probabilistic | archivist
+    rule     VARCHAR NOT NULL,          -- which rule matched: 'shared_isrc' ..., 'model', 'review'
+    evidence VARCHAR NOT NULL,          -- the shared value, the match weight, or the decision
     PRIMARY KEY (record_a, record_b, rule)
+);
+
+-- Every pair the probabilistic model scored at or above the review threshold, and what
+-- became of it. Rebuilt by `preservation link`.
+CREATE TABLE IF NOT EXISTS link_pairs (
+    record_a          VARCHAR NOT NULL, -- record_a < record_b
+    record_b          VARCHAR NOT NULL,
+    match_weight      DOUBLE NOT NULL,  -- log2 of the odds that the two are one recording
+    match_probability DOUBLE NOT NULL,
+    outcome           VARCHAR NOT NULL, -- linked | review | refused | decided
+    reason            VARCHAR           -- why refused (which records would conflict), or the decision
+    -- unique: (record_a, record_b)
+);
+
+-- Per scored pair and field: the comparison level the pair fell in and its match weight;
+-- a pair's weights plus the prior add up to its link_pairs.match_weight.
+CREATE TABLE IF NOT EXISTS link_evidence (
+    record_a VARCHAR NOT NULL,
+    record_b VARCHAR NOT NULL,
+    field    VARCHAR NOT NULL,          -- title | people | issue | matrix | date | duration
+    level    VARCHAR NOT NULL,          -- e.g. 'same title', 'a year apart', 'missing'
+    weight   DOUBLE NOT NULL            -- log2(m / u) of that level; 0 when missing
+);
+
+-- The model of the last `preservation link`: its thresholds, prior and parameters.
+CREATE TABLE IF NOT EXISTS link_model (
+    linked_at      TIMESTAMP NOT NULL,  -- UTC
+    records        BIGINT NOT NULL,
+    candidate_pairs BIGINT NOT NULL,    -- pairs the blocking rules produced
+    trained        VARCHAR NOT NULL,    -- 'em' (m trained on the data) | 'priors'
+    prior_weight   DOUBLE NOT NULL,     -- log2 of the odds two random records match
+    accept         DOUBLE NOT NULL,     -- match probability at or above which pairs link
+    review         DOUBLE NOT NULL,     -- ... at or above which (below accept) they go to review
+    settings       JSON NOT NULL        -- the Splink model: comparisons, m and u per level
+);
+
+-- Pairs an archivist should decide: scored between the thresholds, or refused because they
+-- would chain records that cannot be one recording. Rebuilt by `preservation link`;
+-- `preservation link review --export` writes it as a CSV to fill in.
+CREATE TABLE IF NOT EXISTS link_review (
+    record_a          VARCHAR NOT NULL,
+    record_b          VARCHAR NOT NULL,
+    match_probability DOUBLE NOT NULL,
+    reason            VARCHAR NOT NULL
+);
+
+-- Archivists' decisions (`preservation link review --import`). Kept across runs; they
+-- override the model: 'same' links the pair, 'different' keeps the two records apart.
+CREATE TABLE IF NOT EXISTS link_decisions (
+    record_a   VARCHAR NOT NULL,        -- record_a < record_b
+    record_b   VARCHAR NOT NULL,
+    decision   VARCHAR NOT NULL,        -- same | different
+    note       VARCHAR,
+    decided_at TIMESTAMP NOT NULL,      -- UTC, when imported
+    source     VARCHAR NOT NULL,        -- the CSV file it came from
+    PRIMARY KEY (record_a, record_b)
 );
 
 -- Platform classification, loaded from preservation/data/*.csv on every run (data, not code).

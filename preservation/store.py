@@ -17,10 +17,10 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 7  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
+SCHEMA_VERSION = 8  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
 # 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique);
 # 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement;
-# 7: recordings.country
+# 7: recordings.country; 8: link_pairs, link_evidence, link_model, link_review, link_decisions
 
 # Upgrading from below a version drops these tables, whose shape changed: they are derived,
 # and `preservation run` (or normalize, or import-dump again) rebuilds them.
@@ -52,13 +52,17 @@ def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     return Path(db or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
 
 
+def memory_limit() -> str:
+    """DuckDB's memory cap for this program's connections: $PRESERVATION_MEMORY_LIMIT."""
+    return os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+
+
 def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database for writing, with the current schema applied."""
     path = resolve_db_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
     try:
-        con = duckdb.connect(str(path), config={"memory_limit": limit})
+        con = duckdb.connect(str(path), config={"memory_limit": memory_limit()})
     except duckdb.Error as exc:
         raise PreservationError(f"cannot open database {path}: {exc}") from exc
     _apply_schema(con, path)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
 from preservation import store
 from preservation.harvest import Payload, start_run, store_payloads
-from preservation.link import connected_components, link
+from preservation.link import link
+from preservation.link_clusters import Clusters, Traits
 from preservation.normalize import normalize
 from preservation.pipeline import sample_dir
 
@@ -35,8 +37,12 @@ def test_two_transfers_of_one_78_side_join_one_cluster(tmp_path):
             ("internetarchive", "b.json"): json.dumps(second).encode(),
         },
     )
-    assert (result.records, result.links, result.clusters) == (2, 1, 1)
-    ((rule, evidence),) = con.execute("SELECT rule, evidence FROM links").fetchall()
+    assert (result.records, result.clusters) == (2, 1)
+    # the identifier rule joins them, and the model, scoring the pair on its own, agrees
+    assert result.by_method == {"identifier": 1, "probabilistic": 1}
+    ((rule, evidence),) = con.execute(
+        "SELECT rule, evidence FROM links WHERE method = 'identifier'"
+    ).fetchall()
     assert rule == "same_78_side" and evidence == "Peter Pan 2290 A, matrix 2290 A"
 
 
@@ -81,9 +87,24 @@ def test_musicbrainz_link_to_an_archive_item_joins_them(tmp_path):
     assert rule == "url_to_record"
 
 
-def test_connected_components_are_stable():
-    groups = connected_components(["d", "c", "b", "a"], [("a", "c"), ("c", "d")])
-    assert groups == [["a", "c", "d"], ["b"]]
+def test_clusters_refuse_a_chain_across_two_sides_of_one_disc():
+    # Columbia A2469, both sides, as the real Jukebox record jukebox-879940 lists them:
+    # matrix 77522 ("Nobody knows de trouble I've seen") and 77523 ("I don't feel no ways
+    # tired"); a catalogue record with no matrix is what could chain them.
+    side_1 = Traits(year=1917, label="columbia", catalog="a2469", matrix="77522", take="3")
+    side_2 = Traits(year=1917, label="columbia", catalog="a2469", matrix="77523", take="3")
+    traits = {"loc:1": side_1, "loc:2": side_2, "mb:x": Traits(year=1917, label="columbia")}
+    clusters = Clusters(traits)
+    assert clusters.join("loc:1", "mb:x", guarded=True) is None
+    refused = clusters.join("mb:x", "loc:2", guarded=True)
+    assert refused == "would put loc:1 and loc:2 in one cluster: matrices 77522 and 77523"
+    assert dict(clusters.groups()) == {"loc:1": "loc:1", "mb:x": "loc:1", "loc:2": "loc:2"}
+    # identifier links are not second-guessed, an archivist's "different" is obeyed
+    assert clusters.join("mb:x", "loc:2", guarded=False) is None
+    apart = Clusters(traits, apart=[("loc:2", "loc:1")])
+    assert apart.join("loc:1", "loc:2", guarded=False) == (
+        "an archivist decided loc:1 and loc:2 are different recordings"
+    )
 
 
 def test_explain_and_evaluate_on_real_records(tmp_path):
@@ -114,10 +135,22 @@ def test_explain_and_evaluate_on_real_records(tmp_path):
     assert shown.exit_code == 0, shown.output
     lines = [line.strip() for line in shown.output.splitlines()]
     assert lines[0].endswith(": 2 record(s)")
-    assert lines[-1] == (
+    assert (
         f"{first_id} = {second_id}: identifier rule same_78_side, "
         "evidence Peter Pan 2290 A, matrix 2290 A"
-    )
+    ) in lines
+    # The model's link: one line per field with its level and weight, then prior and total.
+    model_at = next(i for i, line in enumerate(lines) if "probabilistic rule model" in line)
+    rows = {line.split()[0]: line for line in lines[model_at + 1 :]}
+    assert set(rows) == {"title", "people", "issue", "matrix", "date", "duration", "prior", "total"}
+    assert "same title" in rows["title"] and "same label and catalog number" in rows["issue"]
+    assert "same matrix, take unknown" in rows["matrix"]
+    weights = {name: float(line.split()[-1]) for name, line in rows.items()}
+    total = weights.pop("total")
+    assert abs(sum(weights.values()) - total) < 0.05
+    with closing(store.connect_read_only(db)) as check:
+        ((stored,),) = check.execute("SELECT match_weight FROM link_pairs").fetchall()
+    assert abs(stored - total) < 0.01
 
     # Gold: the two transfers are one recording (true), the Jukebox side is another (false),
     # and a pair the linker cannot know (a Jukebox record said to equal a 78 side) is missed.
