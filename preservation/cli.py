@@ -402,7 +402,8 @@ def link_evaluate_command(
         f"{result.gold_pairs} gold pairs ({result.unusable} with a record not in the database): "
         f"precision {share(result.precision)}, recall {share(result.recall)}, "
         f"F1 {share(result.f1)} (TP {result.true_positives}, FP {result.false_positives}, "
-        f"FN {result.false_negatives}, TN {result.true_negatives})",
+        f"FN {result.false_negatives}, TN {result.true_negatives}); "
+        f"{result.entities_whole} of {result.entities} gold recordings whole in one cluster",
         highlight=False,
     )
     for a, b in result.missed:

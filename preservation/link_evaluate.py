@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from preservation.errors import PreservationError
+from preservation.link_clusters import Clusters
 
 TRUE = {"", "1", "true", "yes", "same"}
 FALSE = {"0", "false", "no", "different"}
@@ -38,6 +39,10 @@ class Evaluation:
     true_negatives: int = 0
     missed: list[tuple[str, str]] = field(default_factory=list)
     wrongly_joined: list[tuple[str, str]] = field(default_factory=list)
+    # Cluster level: gold recordings (records joined by "same" pairs, transitively) and how
+    # many of them are whole, all their records in one cluster.
+    entities: int = 0
+    entities_whole: int = 0
 
     @property
     def precision(self) -> float | None:
@@ -151,4 +156,11 @@ def evaluate(con: duckdb.DuckDBPyConnection, gold: list[tuple[str, str, bool]]) 
             result.wrongly_joined.append((a, b))
         else:
             result.true_negatives += 1
+    entities = Clusters({})
+    for a, b, same in gold:
+        if same and a in cluster and b in cluster:
+            entities.join(a, b, guarded=False)
+    for members in entities.members.values():
+        result.entities += 1
+        result.entities_whole += len({cluster[m] for m in members}) == 1
     return result

@@ -166,7 +166,9 @@ def test_explain_and_evaluate_on_real_records(tmp_path):
     assert scored.exit_code == 0, scored.output
     assert scored.output.splitlines()[0] == (
         "4 gold pairs (1 with a record not in the database): precision 1.000, recall 0.500, "
-        "F1 0.667 (TP 1, FP 0, FN 1, TN 1)"
+        "F1 0.667 (TP 1, FP 0, FN 1, TN 1); "
+        # the gold joins both transfers and the Jukebox record into one recording
+        "0 of 1 gold recordings whole in one cluster"
     )
     assert f"missed: {second_id} = loc:item:jukebox-879940" in scored.output
     bad = tmp_path / "bad.csv"
