@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import tarfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from bench import child
 from bench.synthetic import GENERATOR_VERSION, write_recording_dump
 
 HERE = Path(__file__).parent
@@ -91,20 +88,7 @@ def archive(dump: Path) -> Path:
 
 
 def measure(what: str, path: Path) -> dict[str, float]:
-    """Run one measurement in a child process; add its peak RSS."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench", "--worker", what, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
-        raise SystemExit(f"{what} {path} failed: {output}")
-    result = json.loads(output.strip().splitlines()[-1])
-    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
-    return result
+    return child.measure("bench", what, path)
 
 
 def worker(what: str, path: Path) -> None:
@@ -163,15 +147,11 @@ def worker(what: str, path: Path) -> None:
 def write_results(out: Path, runs: list[dict[str, object]]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     machine = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "data": "SYNTHETIC recording lines shaped like mbdump/recording (bench/synthetic.py)",
+        **child.machine(
+            "SYNTHETIC recording lines shaped like mbdump/recording (bench/synthetic.py)"
+        ),
         "free_disk_gb": round(shutil.disk_usage(out).free / 2**30),
     }
-    (out / "import_dump.json").write_text(json.dumps({**machine, "runs": runs}, indent=2) + "\n")
     header = (
         "| lines | file MB | floor s | import s (stage + merge) | lines/s | ratio to floor "
         "(stage only) | peak RSS MB | .tar.xz import s (unxz alone) |\n"
@@ -188,16 +168,15 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         )
         for r in runs
     )
-    text = (
-        f"# import-dump benchmark ({machine['when']})\n\n"
-        f"{machine['data']}; {machine['cpus']} CPUs, DuckDB {machine['duckdb']}, "
-        f"Python {machine['python']}.\n"
-        "Floor: DuckDB `read_json` count(*) over the same file, in the same run.\n\n"
-        + header
-        + rows
+    child.write_results(
+        out,
+        "import_dump",
+        "import-dump",
+        machine,
+        runs,
+        header + rows,
+        "Floor: DuckDB `read_json` count(*) over the same file, in the same run.",
     )
-    (out / "import_dump.md").write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":

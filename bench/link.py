@@ -13,16 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
+from bench import child
 from bench.synthetic_link import GENERATOR_VERSION, write_link_sample
 
 HERE = Path(__file__).parent
@@ -51,8 +45,8 @@ def main() -> None:
         sample = args.data / f"link-{size}-v{GENERATOR_VERSION}.parquet"
         if not sample.exists():
             write_link_sample(sample, size)
-        baseline = measure("identifiers", sample)
-        model = measure("model", sample)
+        baseline = child.measure("bench.link", "identifiers", sample)
+        model = child.measure("bench.link", "model", sample)
         runs.append(
             {
                 "per_side": size,
@@ -65,23 +59,6 @@ def main() -> None:
             }
         )
     write_results(args.out, runs)
-
-
-def measure(what: str, sample: Path) -> dict[str, float]:
-    """Run one measurement in a child process; add its peak RSS."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.link", "--worker", what, str(sample)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
-        raise SystemExit(f"{what} {sample} failed: {output}")
-    result = json.loads(output.strip().splitlines()[-1])
-    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024)  # KiB on Linux
-    return result
 
 
 def worker(what: str, sample: str) -> None:
@@ -126,15 +103,9 @@ def _round(value: float | None) -> float | None:
 
 
 def write_results(out: Path, runs: list[dict[str, object]]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    machine = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "cpus": os.cpu_count(),
-        "data": "SYNTHETIC catalogue records and 78 transfers (bench/synthetic_link.py)",
-    }
-    (out / "link.json").write_text(json.dumps({**machine, "runs": runs}, indent=2) + "\n")
+    machine = child.machine(
+        "SYNTHETIC catalogue records and 78 transfers (bench/synthetic_link.py)"
+    )
     header = (
         "| per side | records | baseline s (identifiers only) | link s | records/min | ratio "
         "| candidate pairs | peak RSS MB | pair P | pair R | F1 | entities whole | clusters pure "
@@ -147,16 +118,15 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         f"{r['entities_whole']} | {r['clusters_pure']} | {r['review']:,} |\n"
         for r in runs
     )
-    text = (
-        f"# link benchmark ({machine['when']})\n\n"
-        f"{machine['data']}; {machine['cpus']} CPUs, DuckDB {machine['duckdb']}, "
-        f"Python {machine['python']}.\n"
-        "Baseline: the identifier rules alone, on the same database in the same run.\n\n"
-        + header
-        + rows
+    child.write_results(
+        out,
+        "link",
+        "link",
+        machine,
+        runs,
+        header + rows,
+        "Baseline: the identifier rules alone, on the same database in the same run.",
     )
-    (out / "link.md").write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":

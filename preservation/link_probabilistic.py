@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,7 +266,9 @@ def score(
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
-    work = duckdb.connect(config={"memory_limit": memory_limit()})
+    # Spill files go to the system's temporary folder, not the current directory.
+    spill = tempfile.TemporaryDirectory(prefix="preservation-link-")
+    work = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": spill.name})
     try:
         work.register("features", con.sql(FEATURES_SQL).to_arrow_table())
         work.execute("CREATE TABLE link_input AS SELECT * FROM features")
@@ -308,6 +311,7 @@ def score(
         model_json = json.dumps(saved)
     finally:
         work.close()
+        spill.cleanup()
     return Scored(
         pairs=pairs,
         evidence=evidence,

@@ -51,7 +51,7 @@ def test_a_different_take_stays_apart(tmp_path):
     other_take = json.loads(json.dumps(loc))
     other_take["item"]["url"] = "https://www.loc.gov/item/jukebox-000001/"
     other_take["item"]["recording_take_number"] = "01"
-    _, result = _load(
+    con, result = _load(
         tmp_path,
         {
             ("loc", "a.json"): json.dumps(loc).encode(),
@@ -59,6 +59,9 @@ def test_a_different_take_stays_apart(tmp_path):
         },
     )
     assert (result.links, result.clusters) == (0, 2)
+    # Same disc, performers and day: the model alone would join them; the take veto does not
+    # let the pair through at all.
+    assert con.execute("SELECT count(*) FROM link_pairs").fetchall() == [(0,)]
 
 
 def test_musicbrainz_link_to_an_archive_item_joins_them(tmp_path):

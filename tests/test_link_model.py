@@ -94,24 +94,6 @@ def test_model_links_a_transfer_that_shares_no_identifier(tmp_path):
     assert fields["matrix"] == "missing"
 
 
-def test_the_other_take_of_a_matrix_is_vetoed(tmp_path):
-    loc = json.loads((sample_dir() / "loc/item/jukebox-879940.json").read_text())
-    # The real Jukebox record and a second take of its matrix, built here: same disc, same
-    # performers, same day; only the take differs.
-    other_take = json.loads(json.dumps(loc))
-    other_take["item"]["url"] = "https://www.loc.gov/item/jukebox-000001/"
-    other_take["item"]["recording_take_number"] = "01"
-    con, result = _load(
-        tmp_path,
-        {
-            ("loc", "a.json"): json.dumps(loc).encode(),
-            ("loc", "b.json"): json.dumps(other_take).encode(),
-        },
-    )
-    assert (result.links, result.clusters) == (0, 2)
-    assert con.execute("SELECT count(*) FROM link_pairs").fetchall() == [(0,)]
-
-
 def test_review_round_trip_overrides_the_model(tmp_path):
     db = tmp_path / "review.duckdb"
     run(db, None, tmp_path / "reports", AS_OF)

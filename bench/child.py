@@ -1,0 +1,58 @@
+"""Run one measurement in its own process, so that its peak RSS is its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+
+def measure(module: str, what: str, path: Path) -> dict[str, float]:
+    """`python -m module --worker what path`, whose last stdout line is a JSON object;
+    returns that object with the child's peak RSS added."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", module, "--worker", what, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{module} {what} {path} failed: {output}")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return result
+
+
+def machine(data: str) -> dict[str, object]:
+    """Where and on what a benchmark ran, for its results file."""
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "data": data,
+    }
+
+
+def write_results(
+    out: Path, name: str, title: str, machine: dict[str, object], runs: list, table: str, note: str
+) -> None:
+    """Write `name`.json (machine and runs) and `name`.md (the table), and print the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({**machine, "runs": runs}, indent=2) + "\n")
+    text = (
+        f"# {title} benchmark ({machine['when']})\n\n"
+        f"{machine['data']}; {machine['cpus']} CPUs, DuckDB {machine['duckdb']}, "
+        f"Python {machine['python']}.\n{note}\n\n{table}"
+    )
+    (out / f"{name}.md").write_text(text)
+    print(text)
