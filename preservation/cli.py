@@ -24,7 +24,7 @@ from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
 from preservation.link import DEFAULT_ACCEPT, DEFAULT_REVIEW, LinkOptions, LinkResult, link
 from preservation.link_evaluate import evaluate, read_gold
-from preservation.link_explain import explain
+from preservation.link_explain import Explanation, explain
 from preservation.link_review import export_review, import_decisions
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
@@ -336,7 +336,7 @@ def link_explain_command(
         _say_weights(say, found, (a, b))
 
 
-def _say_weights(say: Callable[[str], None], found: Any, pair: tuple[str, str]) -> None:
+def _say_weights(say: Callable[[str], None], found: Explanation, pair: tuple[str, str]) -> None:
     weights = found.weights.get(pair)
     if not weights or found.thresholds is None:
         return

@@ -94,8 +94,16 @@ def import_decisions(con: duckdb.DuckDBPyConnection, path: Path) -> ImportResult
         note = (row.get("note") or "").strip() or None
         verdict = "same" if decision in SAME else "different"
         decided.append((min(a, b), max(a, b), verdict, note, now, str(path)))
-    known = {r for (r,) in con.execute("SELECT record_id FROM recordings").fetchall()}
-    unknown = sorted({r for a, b, *_ in decided for r in (a, b)} - known)
+    named = sorted({r for a, b, *_ in decided for r in (a, b)})
+    # Only the records the file names are looked up, not the whole catalogue.
+    unknown = [
+        r
+        for (r,) in con.execute(
+            "SELECT n FROM unnest(?::VARCHAR[]) t(n) "
+            "WHERE n NOT IN (SELECT record_id FROM recordings) ORDER BY n",
+            [named],
+        ).fetchall()
+    ]
     if unknown:
         raise PreservationError(
             f"{path}: {len(unknown)} record(s) not in the database, e.g. {unknown[0]}"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from preservation import store
 from preservation.cli import app
+from preservation.errors import PreservationError
 from preservation.link import LinkOptions, link
 from preservation.link_evaluate import evaluate, read_gold
 from preservation.link_probabilistic import score
@@ -144,3 +145,19 @@ def test_review_cli_refuses_an_unknown_decision(tmp_path):
     assert "decision 'maybe' is neither 'same' nor 'different'" in result.output
     with store.connect_read_only(db) as con:
         assert con.execute("SELECT count(*) FROM link_decisions").fetchall() == [(0,)]
+
+
+def test_review_import_refuses_a_record_not_in_the_database(sample_run, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(sample_run[0].db.read_bytes())
+    sheet = tmp_path / "unknown.csv"
+    sheet.write_text(f"record_a,record_b,decision\n{TWINS[0]},loc:item:jukebox-0,same\n")
+    con = store.connect(db)
+    try:
+        import_decisions(con, sheet)
+    except PreservationError as exc:
+        assert str(exc) == f"{sheet}: 1 record(s) not in the database, e.g. loc:item:jukebox-0"
+    else:
+        raise AssertionError("an unknown record was accepted")
+    assert con.execute("SELECT count(*) FROM link_decisions").fetchall() == [(0,)]
+    con.close()
