@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from preservation import link_probabilistic as model
-from preservation.link_clusters import Clusters
+from preservation.link_clusters import TRAITS_SCHEMA, Clustering, cluster
 from preservation.link_rules import identifier_edges
 from preservation.progress import step
 from preservation.store import insert_frame, transaction
@@ -65,99 +65,161 @@ def link(con: duckdb.DuckDBPyConnection, options: LinkOptions | None = None) -> 
     if not 0 < options.review <= options.accept < 1:
         raise ValueError("thresholds must satisfy 0 < review <= accept < 1")
     (records,) = con.execute("SELECT count(*) FROM recordings").fetchall()[0]
-    decisions = con.execute(
-        "SELECT record_a, record_b, decision, coalesce(note, '') FROM link_decisions"
-    ).fetchall()
+    decisions = con.sql(
+        "SELECT record_a, record_b, decision, coalesce(note, '') AS note FROM link_decisions"
+    ).pl()
     with step("link: identifiers"):
         identified = identifier_edges(con)
     scored = None
     if options.probabilistic and records > 1:
-        joined_by_ids = sorted({r for a, b, *_ in identified for r in (a, b)})
-        scored = model.score(con, weight(options.review), also=joined_by_ids)
-    links, pairs, clusters = _cluster(identified, decisions, scored, options)
+        # Records joined by identifiers may meet the model's pairs in one cluster.
+        also = pl.concat([identified["record_a"], identified["record_b"]]).unique().to_list()
+        scored = model.score(con, weight(options.review), also=also)
+    pairs = _decided(scored.pairs if scored else _NO_PAIRS, decisions)
+    with step("link: clusters"):
+        clustering = _cluster(identified, decisions, pairs, scored, weight(options.accept))
+    pairs = _outcomes(pairs, clustering.refused, options)
+    links = _links(identified, decisions, pairs, clustering.refused)
     with transaction(con):
         for table in ("links", "clusters", "link_pairs", "link_evidence", "link_review"):
             con.execute(f"DELETE FROM {table}")
         con.execute("DELETE FROM link_model")
-        if links:
-            columns = ["record_a", "record_b", "method", "rule", "evidence"]
-            insert_frame(con, "links", pl.DataFrame(links, schema=columns, orient="row"))
-        _write_clusters(con, clusters)
+        insert_frame(con, "links", links)
+        _write_clusters(con, clustering.members)
         if scored is not None:
             _write_model_outputs(con, scored, pairs, options)
-    by_method: dict[str, int] = {}
-    for *_, method, _rule, _evidence in links:
-        by_method[method] = by_method.get(method, 0) + 1
     (cluster_count,) = con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0]
-    outcomes = pairs.get_column("outcome") if pairs is not None else pl.Series([], dtype=pl.Utf8)
+    outcomes = pairs.get_column("outcome").value_counts()
+    counted = dict(zip(outcomes["outcome"], outcomes["count"], strict=True))
     return LinkResult(
         records=records,
-        links=len(links),
+        links=links.height,
         clusters=cluster_count,
-        by_method=by_method,
+        by_method=dict(links.group_by("method").len().iter_rows()),
         candidate_pairs=scored.candidate_pairs if scored else 0,
-        review=int((outcomes == "review").sum() + (outcomes == "refused").sum()),
-        refused=int((outcomes == "refused").sum()),
+        review=counted.get("review", 0) + counted.get("refused", 0),
+        refused=counted.get("refused", 0),
         trained=scored.trained if scored else "",
     )
 
 
-def _cluster(
-    identified: list[tuple[str, str, str, str]],
-    decisions: list[tuple[str, str, str, str]],
-    scored: model.Scored | None,
-    options: LinkOptions,
-) -> tuple[list[tuple[str, str, str, str, str]], pl.DataFrame | None, Clusters]:
-    """Join pairs strongest first; returns the links made, the scored pairs with their
-    outcomes, and the clusters."""
-    apart = [(a, b) for a, b, decision, _ in decisions if decision == "different"]
-    traits = scored.traits if scored else {}
-    clusters = Clusters(traits, apart)
-    links: list[tuple[str, str, str, str, str]] = []
-    for a, b, decision, note in decisions:
-        if decision == "same":
-            clusters.join(a, b, guarded=False)
-            links.append((a, b, "archivist", "review", note or "decided the same recording"))
-    for a, b, rule, evidence in identified:
-        if clusters.join(a, b, guarded=False) is None:
-            links.append((a, b, "identifier", rule, evidence))
-    if scored is None:
-        return links, None, clusters
-    decided = {(a, b): decision for a, b, decision, _ in decisions}
-    accept_weight = weight(options.accept)
-    outcomes: list[str] = []
-    reasons: list[str | None] = []
-    for a, b, w, p in scored.pairs.select(
-        "record_a", "record_b", "match_weight", "match_probability"
-    ).iter_rows():
-        if (a, b) in decided:
-            outcomes.append("decided")
-            reasons.append(f"an archivist decided: {decided[a, b]}")
-        elif w < accept_weight:
-            outcomes.append("review")
-            reasons.append(f"match probability {p:.3f}, below {options.accept}")
-        elif (why := clusters.join(a, b, guarded=True)) is not None:
-            outcomes.append("refused")
-            reasons.append(why)
-        else:
-            outcomes.append("linked")
-            reasons.append(None)
-            links.append(
-                (a, b, "probabilistic", "model", f"match weight {w:.1f}, probability {p:.4f}")
-            )
-    pairs = scored.pairs.with_columns(
-        pl.Series("outcome", outcomes, dtype=pl.Utf8), pl.Series("reason", reasons, dtype=pl.Utf8)
+_NO_PAIRS = pl.DataFrame(
+    schema={
+        "record_a": pl.Utf8,
+        "record_b": pl.Utf8,
+        "match_weight": pl.Float64,
+        "match_probability": pl.Float64,
+    }
+)
+
+
+def _decided(pairs: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """The scored pairs with the archivist's decision on each, if any."""
+    return pairs.join(
+        decisions.select("record_a", "record_b", "decision"),
+        on=["record_a", "record_b"],
+        how="left",
+        maintain_order="left",
     )
-    return links, pairs, clusters
 
 
-def _write_clusters(con: duckdb.DuckDBPyConnection, clusters: Clusters) -> None:
-    joined = pl.DataFrame(list(clusters.groups()), schema=["record_id", "first"], orient="row")
+def _cluster(
+    identified: pl.DataFrame,
+    decisions: pl.DataFrame,
+    pairs: pl.DataFrame,
+    scored: model.Scored | None,
+    accept_weight: float,
+) -> Clustering:
+    """Join pairs strongest first: archivists' "same" and identifiers unguarded, then the
+    model's pairs at or above `accept_weight` that no archivist decided, guarded."""
+    ends = ["record_a", "record_b"]
+    tried = pl.concat(
+        [
+            decisions.filter(pl.col("decision") == "same")
+            .select(ends)
+            .with_columns(guarded=pl.lit(False)),
+            identified.select(ends).with_columns(guarded=pl.lit(False)),
+            pairs.filter(pl.col("decision").is_null() & (pl.col("match_weight") >= accept_weight))
+            .select(ends)
+            .with_columns(guarded=pl.lit(True)),
+        ]
+    )
+    return cluster(
+        tried,
+        scored.traits if scored else pl.DataFrame(schema=TRAITS_SCHEMA),
+        decisions.filter(pl.col("decision") == "different"),
+    )
+
+
+def _outcomes(pairs: pl.DataFrame, refused: pl.DataFrame, options: LinkOptions) -> pl.DataFrame:
+    """What became of each scored pair, and why: decided, review, refused or linked."""
+    accept_weight = weight(options.accept)
+    pairs = pairs.join(refused, on=["record_a", "record_b"], how="left", maintain_order="left")
+    weak = pl.col("match_weight") < accept_weight
+    return pairs.select(
+        "record_a",
+        "record_b",
+        "match_weight",
+        "match_probability",
+        outcome=pl.when(pl.col("decision").is_not_null())
+        .then(pl.lit("decided"))
+        .when(weak)
+        .then(pl.lit("review"))
+        .when(pl.col("reason").is_not_null())
+        .then(pl.lit("refused"))
+        .otherwise(pl.lit("linked")),
+        reason=pl.when(pl.col("decision").is_not_null())
+        .then(pl.format("an archivist decided: {}", pl.col("decision")))
+        .when(weak)
+        .then(
+            pl.format(
+                "match probability {}, below {}",
+                pl.col("match_probability").round(3),
+                pl.lit(options.accept),
+            )
+        )
+        .otherwise(pl.col("reason")),
+    )
+
+
+def _links(
+    identified: pl.DataFrame, decisions: pl.DataFrame, pairs: pl.DataFrame, refused: pl.DataFrame
+) -> pl.DataFrame:
+    """The links made: every pair joined, by whichever evidence joined it."""
+    ends = ["record_a", "record_b"]
+    made = [
+        decisions.filter(pl.col("decision") == "same").select(
+            *ends,
+            method=pl.lit("archivist"),
+            rule=pl.lit("review"),
+            evidence=pl.when(pl.col("note") != "")
+            .then(pl.col("note"))
+            .otherwise(pl.lit("decided the same recording")),
+        ),
+        identified.select(*ends, method=pl.lit("identifier"), rule="rule", evidence="evidence"),
+    ]
+    made = [m.join(refused, on=ends, how="anti", maintain_order="left") for m in made]
+    made.append(
+        pairs.filter(pl.col("outcome") == "linked").select(
+            *ends,
+            method=pl.lit("probabilistic"),
+            rule=pl.lit("model"),
+            evidence=pl.format(
+                "match weight {}, probability {}",
+                pl.col("match_weight").round(1),
+                pl.col("match_probability").round(4),
+            ),
+        )
+    )
+    return pl.concat(made)
+
+
+def _write_clusters(con: duckdb.DuckDBPyConnection, members: pl.DataFrame) -> None:
     # A digest of the smallest record id in the cluster: stable across re-runs.
     insert_frame(
         con,
         "clusters",
-        joined,
+        members,
         select="""
         INSERT INTO clusters
         SELECT 'c' || sha1(coalesce(j.first, r.record_id))[:12], r.record_id

@@ -22,16 +22,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from preservation.link_clusters import Traits
 from preservation.progress import step
-from preservation.store import memory_limit
+from preservation.store import scratch
 
 # Sources whose own ids are distinct recordings: no within-source probabilistic pairs.
 DISTINCT_WITHIN = ("musicbrainz",)
@@ -72,7 +70,7 @@ WITH writers AS (
     WHERE ww.name IS NOT NULL
     GROUP BY rw.record_id
 ), features AS (
-    SELECT r.record_id AS unique_id, r.source,
+    SELECT r.record_id, r.source,
            nullif({
     _words(
         f"regexp_replace(regexp_replace(r.title, '{_DECORATION}', '', 'gi'), "
@@ -245,9 +243,9 @@ def prior_probability(records: int) -> float:
 class Scored:
     """The model's candidate pairs at or above the review threshold, with their evidence."""
 
-    pairs: pl.DataFrame  # record_a, record_b, match_weight, match_probability
+    pairs: pl.DataFrame  # record_a, record_b, match_weight, match_probability; strongest first
     evidence: pl.DataFrame  # record_a, record_b, field, level, weight
-    traits: dict[str, Traits]  # of the records in pairs (and of those asked for)
+    traits: pl.DataFrame  # record_id and TRAITS of the records in pairs and those asked for
     records: int
     candidate_pairs: int
     trained: str  # 'em' | 'priors'
@@ -262,16 +260,22 @@ def score(
     `review_weight`. `also`: records whose traits are wanted even if no pair has them.
 
     Splink works in a private in-memory database, so that its many intermediate tables
-    never touch the user's file; features go in and results come out as Arrow."""
+    never touch the user's file; features go in and results come out as Arrow. Inside, a
+    record is a row number: Splink's joins on integers are faster than on record ids."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
-    # Spill files go to the system's temporary folder, not the current directory.
-    spill = tempfile.TemporaryDirectory(prefix="preservation-link-")
-    work = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": spill.name})
-    try:
+    with scratch() as work:
         work.register("features", con.sql(FEATURES_SQL).to_arrow_table())
-        work.execute("CREATE TABLE link_input AS SELECT * FROM features")
+        # Numbered in record id order: a record keeps its number from run to run, and
+        # Splink's u sampling, a function of that number, is reproducible. Sorting the
+        # narrow ids and joining back is cheaper than sorting the features.
+        work.execute(
+            "CREATE TABLE ids AS "
+            "SELECT record_id, row_number() OVER (ORDER BY record_id) AS unique_id FROM features;"
+            "CREATE TABLE link_input AS "
+            "SELECT i.unique_id, f.* FROM features f JOIN ids i USING (record_id)"
+        )
         (records,) = work.execute("SELECT count(*) FROM link_input").fetchall()[0]
         linker = Linker(
             DuckDBAPI(connection=work).register("link_input", table_name="__link_input"),
@@ -297,21 +301,15 @@ def score(
             ).fetchall()[0]
         with step(f"link: scoring {candidates:,} candidate pairs"):
             predicted = linker.inference.predict(threshold_match_weight=review_weight)
-            work.execute(
-                f"CREATE TABLE scored AS SELECT * FROM {predicted.physical_name} "
-                f"WHERE NOT ({_VETOED})"
-            )
+            work.execute(SCORED_SQL.format(predicted=predicted.physical_name, vetoed=_VETOED))
         pairs = work.sql(PAIRS_SQL).pl()
         evidence = work.sql(_evidence_sql()).pl()
-        wanted = pl.DataFrame({"unique_id": also or []}, schema={"unique_id": pl.Utf8})
+        wanted = pl.DataFrame({"record_id": also or []}, schema={"record_id": pl.Utf8})
         work.register("wanted", wanted.to_arrow())
-        traits = {row[0]: Traits(*row[1:]) for row in work.execute(TRAITS_SQL).fetchall()}
+        traits = work.sql(TRAITS_SQL).pl()
         saved = linker.misc.save_model_to_json()
         saved.pop("linker_uid", None)  # a random id per Linker: the model is the same
         model_json = json.dumps(saved)
-    finally:
-        work.close()
-        spill.cleanup()
     return Scored(
         pairs=pairs,
         evidence=evidence,
@@ -324,15 +322,26 @@ def score(
     )
 
 
+# Scored pairs not vetoed, named by record ids (record_a < record_b).
+SCORED_SQL = """
+CREATE TABLE scored AS
+SELECT least(l.record_id, r.record_id) AS record_a, greatest(l.record_id, r.record_id) AS record_b,
+       p.*
+FROM {predicted} p
+JOIN link_input l ON l.unique_id = p.unique_id_l
+JOIN link_input r ON r.unique_id = p.unique_id_r
+WHERE NOT ({vetoed})
+"""
 PAIRS_SQL = """
-SELECT least(unique_id_l, unique_id_r) AS record_a, greatest(unique_id_l, unique_id_r) AS record_b,
-       match_weight, match_probability
+SELECT record_a, record_b, match_weight, match_probability
 FROM scored ORDER BY match_weight DESC, record_a, record_b
 """
 TRAITS_SQL = """
-SELECT unique_id, year, label_key, catalog_key, matrix_key, take_key FROM link_input
-WHERE unique_id IN (SELECT unique_id_l FROM scored UNION SELECT unique_id_r FROM scored
-                    UNION SELECT unique_id FROM wanted)
+SELECT record_id, year, label_key AS label, catalog_key AS catalog, matrix_key AS matrix,
+       take_key AS take
+FROM link_input
+WHERE record_id IN (SELECT record_a FROM scored UNION SELECT record_b FROM scored
+                    UNION SELECT record_id FROM wanted)
 """
 
 
@@ -348,8 +357,7 @@ def _evidence_sql() -> str:
         )
         last = comparison["comparison_levels"][-1]["label_for_charts"]
         parts.append(
-            f"SELECT least(unique_id_l, unique_id_r) AS record_a, "
-            f"greatest(unique_id_l, unique_id_r) AS record_b, '{name}' AS field, "
+            f"SELECT record_a, record_b, '{name}' AS field, "
             f"CASE {cases} ELSE '{last}' END AS level, mw_{name} AS weight FROM scored"
         )
     return " UNION ALL ".join(parts)

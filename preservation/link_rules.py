@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 # Each rule yields (record_a, record_b, evidence) with record_a < record_b.
 RULES: dict[str, str] = {
@@ -63,12 +64,14 @@ RULES: dict[str, str] = {
 }
 
 
-def identifier_edges(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
-    """(record_a, record_b, rule, evidence) for every pair an identifier rule joins; a pair
+def identifier_edges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """record_a, record_b, rule, evidence for every pair an identifier rule joins; a pair
     one rule finds twice (two shared ISRCs) is kept once, with its smallest value."""
-    found: dict[tuple[str, str, str], str] = {}
-    for rule, sql in RULES.items():
-        for a, b, evidence in con.execute(sql).fetchall():
-            key = (a, b, rule)
-            found[key] = min(evidence, found.get(key, evidence))
-    return sorted((a, b, rule, evidence) for (a, b, rule), evidence in found.items())
+    found = " UNION ALL ".join(
+        f"SELECT a, b, '{rule}' AS rule, evidence FROM ({sql}) AS found(a, b, evidence)"
+        for rule, sql in RULES.items()
+    )
+    return con.sql(
+        f"SELECT a AS record_a, b AS record_b, rule, min(evidence) AS evidence FROM ({found}) "
+        "GROUP BY ALL ORDER BY record_a, record_b, rule"
+    ).pl()

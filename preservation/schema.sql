@@ -252,8 +252,8 @@ CREATE TABLE IF NOT EXISTS links (
     record_b VARCHAR NOT NULL,
     method   VARCHAR NOT NULL,          -- identifier | probabilistic | archivist
     rule     VARCHAR NOT NULL,          -- which rule matched: 'shared_isrc' ..., 'model', 'review'
-    evidence VARCHAR NOT NULL,          -- the shared value, the match weight, or the decision
-    PRIMARY KEY (record_a, record_b, rule)
+    evidence VARCHAR NOT NULL           -- the shared value, the match weight, or the decision
+    -- unique: (record_a, record_b, rule); no index, which would cost more than the linking
 );
 
 -- Every pair the probabilistic model scored at or above the review threshold, and what
@@ -329,7 +329,7 @@ CREATE TABLE IF NOT EXISTS relationship_types (
 -- One cluster per recording: the records judged to be the same recording.
 CREATE TABLE IF NOT EXISTS clusters (
     cluster_id VARCHAR NOT NULL,
-    record_id  VARCHAR PRIMARY KEY
+    record_id  VARCHAR NOT NULL         -- unique: one cluster per record
 );
 
 -- Public-domain status per cluster, jurisdiction and layer, as of a date.

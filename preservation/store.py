@@ -7,6 +7,7 @@ and refuses a database written by a newer schema version than this code understa
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -17,10 +18,12 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 8  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
+SCHEMA_VERSION = 9  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
 # 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique);
 # 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement;
-# 7: recordings.country; 8: link_pairs, link_evidence, link_model, link_review, link_decisions
+# 7: recordings.country; 8: link_pairs, link_evidence, link_model, link_review, link_decisions;
+# 9: no primary-key indexes on links and clusters (rebuilt whole by link; at 2M records the
+# indexes took longer to write than the linking itself)
 
 # Upgrading from below a version drops these tables, whose shape changed: they are derived,
 # and `preservation run` (or normalize, or import-dump again) rebuilds them.
@@ -38,6 +41,7 @@ REBUILT_BELOW = {
         "source_artists",
         "dump_imports",
     ),
+    9: ("links", "clusters"),
 }
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
@@ -67,6 +71,19 @@ def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnecti
         raise PreservationError(f"cannot open database {path}: {exc}") from exc
     _apply_schema(con, path)
     return con
+
+
+@contextmanager
+def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private in-memory database for intermediate work: what it holds never touches the
+    user's file, and what does not fit in memory spills to a temporary folder (not, as
+    DuckDB would have it, to the current directory)."""
+    with tempfile.TemporaryDirectory(prefix="preservation-") as spill:
+        work = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": spill})
+        try:
+            yield work
+        finally:
+            work.close()
 
 
 def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:

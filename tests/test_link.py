@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from contextlib import closing
 
+import polars as pl
+
 from preservation import store
 from preservation.harvest import Payload, start_run, store_payloads
 from preservation.link import link
-from preservation.link_clusters import Clusters, Traits
+from preservation.link_clusters import TRAITS_SCHEMA, Clusters, Traits, cluster, components
 from preservation.normalize import normalize
 from preservation.pipeline import sample_dir
 
@@ -108,6 +110,53 @@ def test_clusters_refuse_a_chain_across_two_sides_of_one_disc():
     assert apart.join("loc:1", "loc:2", guarded=False) == (
         "an archivist decided loc:1 and loc:2 are different recordings"
     )
+
+
+def test_cluster_at_scale_gives_what_joining_each_link_in_turn_gives():
+    # The Columbia A2469 chain above, a second disc whose transfers agree (Victor 16031,
+    # matrix B-4853, as the Great 78 items have it), and an identifier-joined pair an
+    # archivist called different: `cluster` finds components in SQL and replays only those
+    # that could hold a conflict, which must not change the outcome.
+    traits = {
+        "loc:1": Traits(year=1917, label="columbia", catalog="a2469", matrix="77522", take="3"),
+        "loc:2": Traits(year=1917, label="columbia", catalog="a2469", matrix="77523", take="3"),
+        "mb:x": Traits(year=1917, label="columbia"),
+        "ia:1": Traits(year=1907, label="victor", catalog="16031", matrix="b4853", take="1"),
+        "ia:2": Traits(year=1907, label="victor", catalog="16031", matrix="b4853"),
+        "mb:y": Traits(year=1908, label="victor"),
+        "ia:3": Traits(year=1920, label="victor"),
+        "ia:4": Traits(year=1920, label="victor"),
+    }
+    links = [
+        ("ia:3", "ia:4", False),  # an identifier ...
+        ("loc:1", "mb:x", True),
+        ("ia:1", "ia:2", True),
+        ("ia:2", "mb:y", True),
+        ("loc:2", "mb:x", True),  # refused: would chain two matrices
+        ("ia:1", "mb:y", True),  # already one cluster
+    ]
+    apart = [("ia:3", "ia:4")]  # ... which an archivist overrules
+    frame = pl.DataFrame(links, schema=["record_a", "record_b", "guarded"], orient="row")
+    trait_rows = pl.DataFrame(
+        [(record, *vars(t).values()) for record, t in traits.items()],
+        schema=TRAITS_SCHEMA,
+        orient="row",
+    )
+    found = cluster(
+        frame, trait_rows, pl.DataFrame(apart, schema=["record_a", "record_b"], orient="row")
+    )
+
+    replayed = Clusters(traits, apart)
+    refused = {(a, b): why for a, b, g in links if (why := replayed.join(a, b, g)) is not None}
+    assert {(a, b): why for a, b, why in found.refused.iter_rows()} == refused
+    assert set(refused) == {("loc:2", "mb:x"), ("ia:3", "ia:4")}
+    assert dict(found.members.iter_rows()) == dict(replayed.groups())
+    assert dict(found.members.iter_rows())["mb:y"] == "ia:1"
+
+
+def test_components_of_a_chain_and_a_star():
+    # 0-1-2-3 a chain joined from its far end, 4 alone, 5 the hub of 6 and 7
+    assert components(8, [2, 1, 0, 5, 7], [3, 2, 1, 6, 5]) == [0, 0, 0, 0, 4, 5, 5, 5]
 
 
 def test_explain_and_evaluate_on_real_records(tmp_path):

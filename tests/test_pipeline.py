@@ -39,6 +39,23 @@ def test_merged_tables_keep_their_keys_unique(sample_db):
     assert_unique_keys(sample_db)
 
 
+def test_link_tables_keep_their_keys_unique_without_an_index(sample_db):
+    keys = {
+        "clusters": "record_id",
+        "links": "record_a, record_b, rule",
+        "link_pairs": "record_a, record_b",
+    }
+    for table, key in keys.items():
+        total, distinct = sample_db.execute(
+            f"SELECT count(*), count(DISTINCT ({key})) FROM {table}"
+        ).fetchall()[0]
+        assert total == distinct > 0, table
+    # every record has its cluster
+    assert sample_db.execute(
+        "SELECT count(*) FROM recordings ANTI JOIN clusters USING (record_id)"
+    ).fetchall() == [(0,)]
+
+
 def test_single_platform_recordings_and_why(sample_db):
     single = dict(
         rows(
