@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from preservation import progress
-from preservation.rights import JURISDICTIONS, recording_status
+from preservation.rights import Facts, Verdict, combined, jurisdictions, status, unknown_work
 from preservation.store import frame, insert_frame, transaction
 
 # status -> (base score, risk level). Higher scores are more urgent.
@@ -37,6 +37,8 @@ RISK: dict[str, tuple[float, str]] = {
 SINGLE_PLATFORM_BONUS = 8.0  # one platform deciding alone is a single point of failure
 VANISHED_BONUS = 5.0  # a copy already went away once
 PD_WITHOUT_OPEN_COPY_BONUS = 2.0  # lawfully preservable: acting on it is possible
+# Where "public domain somewhere" counts for the risk status (the recording layer).
+RISK_JURISDICTIONS = ("US", "EU")
 
 _CLUSTER_FACTS = """
 WITH rec AS (
@@ -55,6 +57,7 @@ facts AS (
            arg_min(artists, pick) AS artists,
            min(year) AS year,
            min(year) FILTER (WHERE date_kind = 'published') AS published,
+           arg_min(record_id, year) FILTER (WHERE date_kind = 'published') AS published_by,
            min(year) FILTER (WHERE date_kind = 'recorded') AS recorded,
            list_sort(list_distinct(list(source))) AS sources
     FROM rec GROUP BY cluster_id
@@ -71,9 +74,26 @@ copies AS (
     JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) h
       USING (record_id)
     GROUP BY c.cluster_id
+),
+-- The authors of the works recorded: the composition layer runs from the last one's death.
+-- A person with no death date may be alive; a group has no life to count from.
+writers AS (
+    SELECT c.cluster_id,
+           count(DISTINCT ww.artist_id) AS writers,
+           count(DISTINCT ww.artist_id) FILTER (
+               WHERE a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person') AS undated,
+           max(TRY_CAST(a.end_date[:4] AS INTEGER)) AS last_died
+    FROM clusters c
+    JOIN recording_works rw USING (record_id)
+    JOIN work_writers ww USING (work_id)
+    LEFT JOIN artists a USING (artist_id)
+    WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
+    GROUP BY c.cluster_id
 )
-SELECT f.*, c.platforms, c.classes, c.all_closed, c.gone
-FROM facts f LEFT JOIN copies c USING (cluster_id)
+SELECT f.*, c.platforms, c.classes, c.all_closed, c.gone,
+       coalesce(w.writers, 0) AS writers,
+       CASE WHEN w.undated = 0 THEN w.last_died END AS last_died
+FROM facts f LEFT JOIN copies c USING (cluster_id) LEFT JOIN writers w USING (cluster_id)
 ORDER BY f.cluster_id
 """
 
@@ -92,15 +112,13 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
     rights_rows: list[dict[str, object]] = []
     risk_rows: list[dict[str, object]] = []
     for row in progress.track(facts.iter_rows(named=True), "assess", facts.height):
-        verdicts = {
-            j: recording_status(j, row["published"], row["recorded"], as_of) for j in JURISDICTIONS
-        }
-        for j, v in verdicts.items():
+        verdicts = cluster_rights(row, as_of)
+        for (j, layer), v in verdicts.items():
             rights_rows.append(
                 {
                     "cluster_id": row["cluster_id"],
                     "jurisdiction": j,
-                    "layer": "recording",
+                    "layer": layer,
                     "as_of": as_of,
                     "status": v.status,
                     "expires_year": v.expires_year,
@@ -108,7 +126,11 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
                     "reasons": v.reasons,
                 }
             )
-        pd_somewhere = [j for j, v in verdicts.items() if v.status == "public_domain"]
+        pd_somewhere = [
+            j
+            for (j, layer), v in verdicts.items()
+            if layer == "recording" and j in RISK_JURISDICTIONS and v.status == "public_domain"
+        ]
         risk_rows.append(
             {**_risk(row, pd_somewhere), "cluster_id": row["cluster_id"], "as_of": as_of}
         )
@@ -121,6 +143,24 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
             insert_frame(con, "risk", pl.DataFrame(risk_rows))
     at_risk = sum(1 for r in risk_rows if r["risk_level"] in ("high", "medium"))
     return AssessResult(clusters=len(risk_rows), at_risk=at_risk, as_of=as_of)
+
+
+def cluster_rights(row: dict[str, object], as_of: date) -> dict[tuple[str, str], Verdict]:
+    """Per jurisdiction: the recording, the composition and both (free to preserve and share),
+    from a cluster's facts: earliest publication, recording date, the works' authors."""
+    recording = Facts(published=row["published"], fixed=row["recorded"])  # type: ignore[arg-type]
+    # The works' own publication years are not in the data: only the authors' deaths count.
+    work = Facts(died=row["last_died"])  # type: ignore[arg-type]
+    found: dict[tuple[str, str], Verdict] = {}
+    for j in jurisdictions():
+        found[j, "recording"] = status(j, "recording", recording, as_of)
+        if row["published_by"]:
+            found[j, "recording"].reasons.insert(1, f"earliest publication: {row['published_by']}")
+        found[j, "composition"] = (
+            status(j, "composition", work, as_of) if row["writers"] else unknown_work(j)
+        )
+        found[j, "both"] = combined(found[j, "recording"], found[j, "composition"])
+    return found
 
 
 def _risk(row: dict[str, object], pd_somewhere: list[str]) -> dict[str, object]:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from preservation import __version__, store
+from preservation import __version__, rights, store
 from preservation.assess import assess
 from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
@@ -30,7 +30,7 @@ from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
 from preservation.queries import load_queries, run_query, run_sql
 from preservation.report import write_reports
-from preservation.rights import JURISDICTIONS, recording_status
+from preservation.rights_explain import explain_rights
 from preservation.sources import get_live
 from preservation.sources.base import HarvestOptions
 from preservation.sources.musicbrainz.dump import CHUNK_BYTES, import_dump
@@ -41,7 +41,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-rights_app = typer.Typer(help="Public-domain status of sound recordings.", no_args_is_help=True)
+rights_app = typer.Typer(
+    help="Public-domain status of recordings and works (information, not legal advice).",
+    no_args_is_help=True,
+)
 app.add_typer(rights_app, name="rights")
 link_app = typer.Typer(
     help="Group records of the same recording into clusters; explain and evaluate them."
@@ -67,6 +70,11 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+class Layer(StrEnum):
+    recording = "recording"
+    composition = "composition"
 
 
 def friendly_errors(command: F) -> F:
@@ -473,22 +481,31 @@ def sql_command(
 @rights_app.command("check")
 @friendly_errors
 def rights_check_command(
-    jurisdiction: Annotated[str, typer.Option(help=f"One of {', '.join(JURISDICTIONS)}.")] = "US",
+    jurisdiction: Annotated[
+        str, typer.Option(help=f"One of {', '.join(rights.jurisdictions())}.")
+    ] = "US",
+    kind: Annotated[Layer, typer.Option(help="The sound recording or the musical work.")] = (
+        Layer.recording
+    ),
     published: Annotated[int | None, typer.Option(help="Year of first publication.")] = None,
     fixed: Annotated[int | None, typer.Option(help="Year of recording (fixation).")] = None,
+    composer_died: Annotated[
+        int | None, typer.Option(help="Year the last surviving author of the work died.")
+    ] = None,
     as_of: AsOfOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
-    """Is a sound recording public domain in a jurisdiction on a date? With the deciding rule."""
-    if jurisdiction not in JURISDICTIONS:
-        raise PreservationError(
-            f"unknown jurisdiction {jurisdiction!r}; known: {', '.join(JURISDICTIONS)}"
-        )
+    """Is a recording or a work public domain in a jurisdiction on a date? With the rule that
+    decided and its source. Information, not legal advice."""
     on = as_of.date() if as_of else date.today()
-    verdict = recording_status(jurisdiction, published, fixed, on)
+    facts = rights.Facts(published=published, fixed=fixed, died=composer_died)
+    try:
+        verdict = rights.status(jurisdiction, kind.value, facts, on)
+    except ValueError as exc:
+        raise PreservationError(str(exc)) from exc
     result = {
         "jurisdiction": jurisdiction,
-        "kind": "recording",
+        "kind": kind.value,
         "as_of": on.isoformat(),
         "status": verdict.status,
         "expires_year": verdict.expires_year,
@@ -498,8 +515,29 @@ def rights_check_command(
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
+    _print_verdict(f"{kind.value} in {jurisdiction} as of {on}", verdict)
+
+
+@rights_app.command("explain")
+@friendly_errors
+def rights_explain_command(
+    target: Annotated[str, typer.Argument(help="A cluster id, or a record id in one.")],
+    db: DbOption = None,
+) -> None:
+    """Why a cluster is (or is not) public domain: per jurisdiction and layer, the verdict,
+    the deciding rule and the reasons, as the last `assess` found them."""
+    with closing(store.connect_read_only(db)) as con:
+        found = explain_rights(con, target)
+    out.print(f"[bold]{found.cluster_id}[/bold] {found.title or ''} (as of {found.as_of})")
+    for (jurisdiction, layer), verdict in found.verdicts.items():
+        _print_verdict(f"{layer} in {jurisdiction}", verdict)
+
+
+def _print_verdict(what: str, verdict: rights.Verdict) -> None:
+    expires = f", last protected year {verdict.expires_year}" if verdict.expires_year else ""
     out.print(
-        f"[bold]{verdict.status}[/bold] in {jurisdiction} as of {on} (rule {verdict.rule_id})"
+        f"[bold]{verdict.status}[/bold]: {what} (rule {verdict.rule_id}{expires})",
+        highlight=False,
     )
     for reason in verdict.reasons:
         out.print(f"  - {reason}", highlight=False)

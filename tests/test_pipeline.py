@@ -9,6 +9,7 @@ import duckdb
 
 from preservation import store
 from preservation.pipeline import run, sample_dir
+from preservation.rights import jurisdictions
 from tests.conftest import AS_OF, rows
 from tests.test_import_dump import assert_unique_keys
 
@@ -112,11 +113,37 @@ def test_1953_great_78_side_is_not_pd_as_a_us_sound_recording(sample_db):
 def test_record_with_no_date_is_undetermined(sample_db):
     # recording_instrumental.json: 'A Taste of Honey' carries no release date at all
     cluster = cluster_of(sample_db, "musicbrainz:recording:ed23dfd5-2b52-4c38-8118-9924eeaf0025")
+    found = rows(
+        sample_db,
+        "SELECT DISTINCT status, rule_id FROM rights_status "
+        "WHERE cluster_id = ? AND layer = 'recording' ORDER BY 2",
+        [cluster],
+    )
+    assert found == [("undetermined", f"{j}-recording-no-date") for j in sorted(jurisdictions())]
+
+
+def test_composition_layer_needs_the_authors_deaths(sample_db):
+    # 'A Taste of Honey' is linked to its work: Bobby Scott (composer) and Ric Marlow
+    # (lyricist), whose death years the sample does not hold; the Great 78 side has no work.
+    taste = cluster_of(sample_db, "musicbrainz:recording:ed23dfd5-2b52-4c38-8118-9924eeaf0025")
+    ((status, rule, reasons),) = rows(
+        sample_db,
+        "SELECT status, rule_id, reasons FROM rights_status "
+        "WHERE cluster_id = ? AND jurisdiction = 'EU' AND layer = 'composition'",
+        [taste],
+    )
+    assert (status, rule) == ("undetermined", "EU-composition-life70")
+    assert "the year the last author died is not known" in reasons
+    hippo = cluster_of(sample_db, HIPPO)
     assert rows(
         sample_db,
-        "SELECT DISTINCT status, rule_id FROM rights_status WHERE cluster_id = ? ORDER BY 2",
-        [cluster],
-    ) == [("undetermined", "EU-no-date"), ("undetermined", "US-no-date")]
+        "SELECT layer, status, rule_id FROM rights_status "
+        "WHERE cluster_id = ? AND jurisdiction = 'EU' AND layer <> 'recording' ORDER BY layer",
+        [hippo],
+    ) == [
+        ("both", "undetermined", "both-layers"),
+        ("composition", "undetermined", "EU-composition-no-work"),
+    ]
 
 
 def test_recording_date_only_is_not_a_confident_pd(sample_db):
@@ -124,11 +151,13 @@ def test_recording_date_only_is_not_a_confident_pd(sample_db):
     cluster = cluster_of(sample_db, "loc:item:jukebox-879940")
     (us,) = rows(
         sample_db,
-        "SELECT status, reasons FROM rights_status WHERE cluster_id = ? AND jurisdiction = 'US'",
+        "SELECT status, reasons FROM rights_status "
+        "WHERE cluster_id = ? AND jurisdiction = 'US' AND layer = 'recording'",
         [cluster],
     )
     assert us[0] == "undetermined"
-    assert any("first published" in r for r in us[1])
+    assert us[1][0] == "recorded 1917" and "what is not known leaves several rules:" in us[1]
+    assert any(r.startswith("published before 1923") for r in us[1])
 
 
 def test_quarantine_holds_the_trimmed_fixture(sample_db):

@@ -111,7 +111,7 @@ def test_cli_rights_check_json():
     assert (verdict["status"], verdict["expires_year"], verdict["rule"]) == (
         "public_domain",
         2025,
-        "US-1401-1923-1946",
+        "US-recording-1401-1923-1946",
     )
 
 

@@ -1,4 +1,5 @@
-"""The first rights rules, at their boundaries (statutes cited in preservation/rights.py)."""
+"""The recording layer in the US and the EU at its boundaries (statutes cited in
+preservation/data/rights_rules.toml); tests/test_rights_cases.py has every jurisdiction."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from preservation.rights import recording_status
+from preservation.rights import Facts
+from preservation.rights import status as rights_status
 
 # (jurisdiction, published, recorded, as_of, status, expires_year, why)
 CASES = [
@@ -73,7 +75,10 @@ CASES = [
         2012,
         "expired before the 2013 extension",
     ),
-    ("EU", 1963, None, date(2026, 11, 23), "in_copyright", 2033, "extended to 70 years"),
+    ("EU", 1963, 1962, date(2026, 11, 23), "in_copyright", 2033, "extended to 70 years"),
+    # with no recording date, a 1963 release may be of a recording made before 1913, which
+    # was free 50 years after it was made: the engine does not presume
+    ("EU", 1963, None, date(2026, 11, 23), "undetermined", None, "fixation not known"),
     ("EU", 1963, None, date(2034, 1, 1), "public_domain", 2033, "70 years, first day out"),
     ("EU", 1953, None, date(2026, 11, 23), "public_domain", 2003, "the 1953 Great 78 side"),
     (
@@ -111,6 +116,6 @@ CASES = [
     ("jurisdiction", "published", "recorded", "as_of", "status", "expires", "why"), CASES
 )
 def test_recording_status(jurisdiction, published, recorded, as_of, status, expires, why):
-    verdict = recording_status(jurisdiction, published, recorded, as_of)
+    verdict = rights_status(jurisdiction, "recording", Facts(published, recorded), as_of)
     assert (verdict.status, verdict.expires_year) == (status, expires), why
     assert verdict.rule_id.startswith(jurisdiction) and verdict.reasons
