@@ -66,6 +66,12 @@ ACQUISITION_COLUMNS = (
     "us_recording_expires",
     "eu_recording_status",
     "eu_recording_expires",
+    "us_composition_status",
+    "us_composition_expires",
+    "eu_composition_status",
+    "eu_composition_expires",
+    "us_free_to_share",
+    "eu_free_to_share",
     "holdings",
     "status",
     "risk_level",
@@ -122,9 +128,7 @@ evidence AS (
     GROUP BY cluster_id
 ),
 rights AS (
-    SELECT cluster_id, jurisdiction, status, expires_year
-    FROM rights_status
-    WHERE layer = 'recording'
+    SELECT cluster_id, jurisdiction, layer, status, expires_year FROM rights_status
 )
 SELECT
     k.cluster_id,
@@ -140,6 +144,13 @@ SELECT
     us.expires_year AS us_recording_expires,
     eu.status AS eu_recording_status,
     eu.expires_year AS eu_recording_expires,
+    us_work.status AS us_composition_status,
+    us_work.expires_year AS us_composition_expires,
+    eu_work.status AS eu_composition_status,
+    eu_work.expires_year AS eu_composition_expires,
+    -- free to preserve and share: the recording and the work both public domain
+    us_both.status AS us_free_to_share,
+    eu_both.status AS eu_free_to_share,
     coalesce(live.holdings, []) AS holdings,
     k.status,
     k.risk_level,
@@ -151,8 +162,22 @@ FROM risk AS k
 LEFT JOIN records USING (cluster_id)
 LEFT JOIN live USING (cluster_id)
 LEFT JOIN evidence USING (cluster_id)
-LEFT JOIN rights AS us ON us.cluster_id = k.cluster_id AND us.jurisdiction = 'US'
-LEFT JOIN rights AS eu ON eu.cluster_id = k.cluster_id AND eu.jurisdiction = 'EU'
+LEFT JOIN rights AS us
+       ON us.cluster_id = k.cluster_id AND us.jurisdiction = 'US' AND us.layer = 'recording'
+LEFT JOIN rights AS eu
+       ON eu.cluster_id = k.cluster_id AND eu.jurisdiction = 'EU' AND eu.layer = 'recording'
+LEFT JOIN rights AS us_work
+       ON us_work.cluster_id = k.cluster_id AND us_work.jurisdiction = 'US'
+      AND us_work.layer = 'composition'
+LEFT JOIN rights AS eu_work
+       ON eu_work.cluster_id = k.cluster_id AND eu_work.jurisdiction = 'EU'
+      AND eu_work.layer = 'composition'
+LEFT JOIN rights AS us_both
+       ON us_both.cluster_id = k.cluster_id AND us_both.jurisdiction = 'US'
+      AND us_both.layer = 'both'
+LEFT JOIN rights AS eu_both
+       ON eu_both.cluster_id = k.cluster_id AND eu_both.jurisdiction = 'EU'
+      AND eu_both.layer = 'both'
 WHERE k.risk_level IN ('high', 'medium')
 ORDER BY k.score DESC, k.cluster_id
 """

@@ -335,19 +335,19 @@ CREATE TABLE IF NOT EXISTS clusters (
 -- Public-domain status per cluster, jurisdiction and layer, as of a date.
 CREATE TABLE IF NOT EXISTS rights_status (
     cluster_id   VARCHAR NOT NULL,
-    jurisdiction VARCHAR NOT NULL,      -- US | EU ...
-    layer        VARCHAR NOT NULL,      -- recording | composition
+    jurisdiction VARCHAR NOT NULL,      -- US | EU | UK | CA | JP | AU (data/rights_rules.toml)
+    layer        VARCHAR NOT NULL,      -- recording | composition | both (free to preserve and share)
     as_of        DATE NOT NULL,
     status       VARCHAR NOT NULL,      -- public_domain | in_copyright | undetermined
     expires_year INTEGER,               -- last year of protection, when known
-    rule_id      VARCHAR NOT NULL,
-    reasons      VARCHAR[] NOT NULL,
-    PRIMARY KEY (cluster_id, jurisdiction, layer)
+    rule_id      VARCHAR NOT NULL,      -- the deciding rule's id in data/rights_rules.toml
+    reasons      VARCHAR[] NOT NULL
+    -- unique: (cluster_id, jurisdiction, layer); rebuilt whole by assess, no index
 );
 
 -- Risk of loss per cluster, with the reasons that produced it.
 CREATE TABLE IF NOT EXISTS risk (
-    cluster_id         VARCHAR PRIMARY KEY,
+    cluster_id         VARCHAR NOT NULL,  -- unique; rebuilt whole by assess, no index
     as_of              DATE NOT NULL,
     title              VARCHAR,
     artists            VARCHAR[],

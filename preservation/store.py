@@ -22,8 +22,8 @@ SCHEMA_VERSION = 9  # 2: harvest_checkpoints, harvest_log.entities; 3: dump impo
 # 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique);
 # 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement;
 # 7: recordings.country; 8: link_pairs, link_evidence, link_model, link_review, link_decisions;
-# 9: no primary-key indexes on links and clusters (rebuilt whole by link; at 2M records the
-# indexes took longer to write than the linking itself)
+# 9: no primary-key indexes on links, clusters, rights_status and risk (rebuilt whole by link
+# and assess; at 2M records the indexes took longer to write than the linking itself)
 
 # Upgrading from below a version drops these tables, whose shape changed: they are derived,
 # and `preservation run` (or normalize, or import-dump again) rebuilds them.
@@ -41,7 +41,7 @@ REBUILT_BELOW = {
         "source_artists",
         "dump_imports",
     ),
-    9: ("links", "clusters"),
+    9: ("links", "clusters", "rights_status", "risk"),
 }
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"

@@ -40,11 +40,13 @@ def test_merged_tables_keep_their_keys_unique(sample_db):
     assert_unique_keys(sample_db)
 
 
-def test_link_tables_keep_their_keys_unique_without_an_index(sample_db):
+def test_rebuilt_tables_keep_their_keys_unique_without_an_index(sample_db):
     keys = {
         "clusters": "record_id",
         "links": "record_a, record_b, rule",
         "link_pairs": "record_a, record_b",
+        "rights_status": "cluster_id, jurisdiction, layer",
+        "risk": "cluster_id",
     }
     for table, key in keys.items():
         total, distinct = sample_db.execute(
@@ -222,3 +224,29 @@ def test_unknown_folders_are_skipped_and_counted(tmp_path):
     summary = run(tmp_path / "db.duckdb", folder, tmp_path / "reports", AS_OF)
     assert summary.unknown_folders == ["wikimedia_commons"]
     assert summary.tables["recordings"] == 4
+
+
+def test_rights_explain_prints_each_jurisdiction_and_layer(sample_run):
+    from typer.testing import CliRunner
+
+    from preservation.cli import app
+
+    db = str(sample_run[0].db)
+    result = CliRunner().invoke(app, ["rights", "explain", HIPPO, "--db", db])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # the 1953 Great 78 side: the US recording rule that decided, with its statute
+    assert (
+        "in_copyright: recording in US (rule US-recording-1401-1947-1956, last protected year "
+        "2063)" in lines
+    )
+    assert (
+        "  - published 1947-1956: 110 years from publication (17 U.S.C. § 1401(a)(2)(B)(iii))"
+        in (lines)
+    )
+    assert sum(
+        line.startswith(("public_domain", "in_copyright", "undetermined")) for line in lines
+    ) == (3 * len(jurisdictions()))
+    missing = CliRunner().invoke(app, ["rights", "explain", "no:such:record", "--db", db])
+    assert missing.exit_code == 1
+    assert "no cluster or record 'no:such:record'" in missing.output

@@ -164,10 +164,12 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         RISK,
     )
     con.executemany(
-        "INSERT INTO rights_status VALUES (?, ?, 'recording', DATE '2025-01-01', ?, ?, ?, ?)",
+        "INSERT INTO rights_status VALUES (?, ?, ?, DATE '2025-01-01', ?, ?, ?, ?)",
         [
-            ("c-hippo", "US", "in_copyright", 2063, "us_mma_1947_1956", ["published 1953"]),
-            ("c-hippo", "EU", "public_domain", 2023, "eu_70_published", ["published 1953"]),
+            ("c-hippo", "US", "recording", "in_copyright", 2063, "us_mma_1947_1956", ["1953"]),
+            ("c-hippo", "EU", "recording", "public_domain", 2023, "eu_70_published", ["1953"]),
+            ("c-hippo", "EU", "composition", "public_domain", 1990, "EU-composition-life70", []),
+            ("c-hippo", "EU", "both", "public_domain", 2023, "both-layers", []),
         ],
     )
     return con
@@ -211,6 +213,11 @@ def test_acquisition_row_gathers_the_cluster(con: duckdb.DuckDBPyConnection) -> 
     assert hippo["date"] == "1953"
     assert (hippo["us_recording_status"], hippo["us_recording_expires"]) == ("in_copyright", 2063)
     assert (hippo["eu_recording_status"], hippo["eu_recording_expires"]) == ("public_domain", 2023)
+    assert (hippo["eu_composition_status"], hippo["eu_composition_expires"]) == (
+        "public_domain",
+        1990,
+    )
+    assert (hippo["eu_free_to_share"], hippo["us_free_to_share"]) == ("public_domain", None)
     assert hippo["holdings"] == ["Internet Archive (open_archive)"]
     assert hippo["evidence_urls"] == [HIPPO_URL]
 
