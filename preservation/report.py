@@ -127,8 +127,16 @@ evidence AS (
     )
     GROUP BY cluster_id
 ),
+-- One row per cluster: us_recording_status, us_recording_expires ... eu_both_expires.
 rights AS (
-    SELECT cluster_id, jurisdiction, layer, status, expires_year FROM rights_status
+    PIVOT (
+        SELECT cluster_id, lower(jurisdiction) || '_' || layer AS part, status, expires_year
+        FROM rights_status WHERE jurisdiction IN ('US', 'EU')
+    )
+    ON part IN ('us_recording', 'eu_recording', 'us_composition', 'eu_composition',
+                'us_both', 'eu_both')
+    USING any_value(status) AS status, any_value(expires_year) AS expires
+    GROUP BY cluster_id
 )
 SELECT
     k.cluster_id,
@@ -140,17 +148,17 @@ SELECT
     records.catalog_number,
     records.matrix,
     records.date,
-    us.status AS us_recording_status,
-    us.expires_year AS us_recording_expires,
-    eu.status AS eu_recording_status,
-    eu.expires_year AS eu_recording_expires,
-    us_work.status AS us_composition_status,
-    us_work.expires_year AS us_composition_expires,
-    eu_work.status AS eu_composition_status,
-    eu_work.expires_year AS eu_composition_expires,
+    rights.us_recording_status,
+    rights.us_recording_expires,
+    rights.eu_recording_status,
+    rights.eu_recording_expires,
+    rights.us_composition_status,
+    rights.us_composition_expires,
+    rights.eu_composition_status,
+    rights.eu_composition_expires,
     -- free to preserve and share: the recording and the work both public domain
-    us_both.status AS us_free_to_share,
-    eu_both.status AS eu_free_to_share,
+    rights.us_both_status AS us_free_to_share,
+    rights.eu_both_status AS eu_free_to_share,
     coalesce(live.holdings, []) AS holdings,
     k.status,
     k.risk_level,
@@ -162,22 +170,7 @@ FROM risk AS k
 LEFT JOIN records USING (cluster_id)
 LEFT JOIN live USING (cluster_id)
 LEFT JOIN evidence USING (cluster_id)
-LEFT JOIN rights AS us
-       ON us.cluster_id = k.cluster_id AND us.jurisdiction = 'US' AND us.layer = 'recording'
-LEFT JOIN rights AS eu
-       ON eu.cluster_id = k.cluster_id AND eu.jurisdiction = 'EU' AND eu.layer = 'recording'
-LEFT JOIN rights AS us_work
-       ON us_work.cluster_id = k.cluster_id AND us_work.jurisdiction = 'US'
-      AND us_work.layer = 'composition'
-LEFT JOIN rights AS eu_work
-       ON eu_work.cluster_id = k.cluster_id AND eu_work.jurisdiction = 'EU'
-      AND eu_work.layer = 'composition'
-LEFT JOIN rights AS us_both
-       ON us_both.cluster_id = k.cluster_id AND us_both.jurisdiction = 'US'
-      AND us_both.layer = 'both'
-LEFT JOIN rights AS eu_both
-       ON eu_both.cluster_id = k.cluster_id AND eu_both.jurisdiction = 'EU'
-      AND eu_both.layer = 'both'
+LEFT JOIN rights USING (cluster_id)
 WHERE k.risk_level IN ('high', 'medium')
 ORDER BY k.score DESC, k.cluster_id
 """
