@@ -122,9 +122,20 @@ class World:
     died: Span
 
 
+def _highest_low(*lows: int | None) -> int | None:
+    """The tightest of lower bounds, None being no bound."""
+    known = [b for b in lows if b is not None]
+    return max(known) if known else None
+
+
+def _lowest_high(*highs: int | None) -> int | None:
+    """The tightest of upper bounds, None being no bound."""
+    known = [b for b in highs if b is not None]
+    return min(known) if known else None
+
+
 def _meet(a: Span, b: Span) -> Span | None:
-    lo = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
-    hi = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
+    lo, hi = _highest_low(a[0], b[0]), _lowest_high(a[1], b[1])
     return None if lo is not None and hi is not None and lo > hi else (lo, hi)
 
 
@@ -230,12 +241,13 @@ def _ending(rule: Rule, world: World) -> Ending:
     if "renewed_years" in term:
         high = _plus(base, term["renewed_years"])[1]
     if "capped_years_after_fixed" in term:
+        # The earlier of the two ends: unbounded below if either is.
         cap_low, cap_high = _plus(world.fixed, term["capped_years_after_fixed"])
-        low = low if cap_low is None else cap_low if low is None else min(low, cap_low)
-        high = cap_high if high is None else high if cap_high is None else min(high, cap_high)
+        low = None if low is None or cap_low is None else min(low, cap_low)
+        high = _lowest_high(high, cap_high)
     if "not_before" in term:
         floor = term["not_before"]
-        low = floor if low is None else max(low, floor)
+        low = _highest_low(low, floor)
         high = None if high is None else max(high, floor)
     if term.get("open"):
         low, high = (low if low is not None else term.get("at_least")), None
