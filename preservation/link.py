@@ -77,7 +77,8 @@ def link(con: duckdb.DuckDBPyConnection, options: LinkOptions | None = None) -> 
         scored = model.score(con, weight(options.review), also=also)
     pairs = _decided(scored.pairs if scored else _NO_PAIRS, decisions)
     with step("link: clusters"):
-        clustering = _cluster(identified, decisions, pairs, scored, weight(options.accept))
+        traits = scored.traits if scored else pl.DataFrame(schema=TRAITS_SCHEMA)
+        clustering = _cluster(identified, decisions, pairs, traits, weight(options.accept))
     pairs = _outcomes(pairs, clustering.refused, options)
     links = _links(identified, decisions, pairs, clustering.refused)
     with transaction(con):
@@ -127,7 +128,7 @@ def _cluster(
     identified: pl.DataFrame,
     decisions: pl.DataFrame,
     pairs: pl.DataFrame,
-    scored: model.Scored | None,
+    traits: pl.DataFrame,
     accept_weight: float,
 ) -> Clustering:
     """Join pairs strongest first: archivists' "same" and identifiers unguarded, then the
@@ -144,11 +145,7 @@ def _cluster(
             .with_columns(guarded=pl.lit(True)),
         ]
     )
-    return cluster(
-        tried,
-        scored.traits if scored else pl.DataFrame(schema=TRAITS_SCHEMA),
-        decisions.filter(pl.col("decision") == "different"),
-    )
+    return cluster(tried, traits, decisions.filter(pl.col("decision") == "different"))
 
 
 def _outcomes(pairs: pl.DataFrame, refused: pl.DataFrame, options: LinkOptions) -> pl.DataFrame:
