@@ -22,8 +22,8 @@ import duckdb
 import polars as pl
 
 from preservation import progress
-from preservation.rights import Facts, Verdict, combined, jurisdictions, status, unknown_work
-from preservation.store import frame, insert_frame, transaction
+from preservation.rights import Facts, Verdict, jurisdictions, status, unknown_work
+from preservation.store import scalar, transaction
 
 # status -> (base score, risk level). Higher scores are more urgent.
 RISK: dict[str, tuple[float, str]] = {
@@ -37,41 +37,47 @@ RISK: dict[str, tuple[float, str]] = {
 SINGLE_PLATFORM_BONUS = 8.0  # one platform deciding alone is a single point of failure
 VANISHED_BONUS = 5.0  # a copy already went away once
 PD_WITHOUT_OPEN_COPY_BONUS = 2.0  # lawfully preservable: acting on it is possible
+SINGLE_OPEN_COPY_BONUS = 4.0  # one archive's fate decides whether any open copy survives
+# At most this much for demand (listens, when supplied), on a log scale up to the most listened.
+DEMAND_BONUS = 10.0
 # Where "public domain somewhere" counts for the risk status (the recording layer).
 RISK_JURISDICTIONS = ("US", "EU")
 
-_CLUSTER_FACTS = """
-WITH rec AS (
-    SELECT c.cluster_id, r.*,
-           -- which record names the cluster: a MusicBrainz recording first, then items, then
-           -- releases; ties by the record id so the choice is stable
-           row_number() OVER (
-               PARTITION BY c.cluster_id
-               ORDER BY CASE r.kind WHEN 'recording' THEN 0 WHEN 'item' THEN 1 ELSE 2 END,
-                        (r.title IS NULL), r.record_id) AS pick
-    FROM clusters c JOIN recordings r USING (record_id)
-),
-facts AS (
-    SELECT cluster_id,
-           arg_min(title, pick) AS title,
-           arg_min(artists, pick) AS artists,
-           min(year) AS year,
-           min(year) FILTER (WHERE date_kind = 'published') AS published,
-           arg_min(record_id, year) FILTER (WHERE date_kind = 'published') AS published_by,
-           min(year) FILTER (WHERE date_kind = 'recorded') AS recorded,
-           list_sort(list_distinct(list(source))) AS sources
-    FROM rec GROUP BY cluster_id
+# What assess knows about each cluster. Each part is one aggregate over the cluster's records,
+# holdings or works, joined by cluster_id: set-based, so 10 million clusters take seconds.
+CLUSTER_FACTS_SQL = """
+WITH records AS (
+    SELECT c.cluster_id,
+           -- the record naming the cluster: a MusicBrainz recording first, then items, then
+           -- releases, titled before untitled; ties by record id so the choice is stable
+           arg_min(
+               {'title': r.title, 'artists': r.artists},
+               (CASE r.kind WHEN 'recording' THEN 0 WHEN 'item' THEN 1 ELSE 2 END,
+                r.title IS NULL, r.record_id)
+           ) AS named,
+           min(r.year) AS year,
+           min(r.year) FILTER (WHERE r.date_kind = 'published') AS published,
+           arg_min(r.record_id, (r.year, r.record_id))
+               FILTER (WHERE r.date_kind = 'published') AS published_by,
+           min(r.year) FILTER (WHERE r.date_kind = 'recorded') AS recorded,
+           list_sort(list_distinct(list(r.source))) AS sources
+    FROM clusters AS c JOIN recordings AS r USING (record_id)
+    GROUP BY c.cluster_id
 ),
 copies AS (
     SELECT c.cluster_id,
-           list_sort(list_distinct(list(h.platform) FILTER (WHERE is_copy))) AS platforms,
-           list_sort(list_distinct(list(h.access_class) FILTER (WHERE is_copy))) AS classes,
-           bool_and(coalesce(h.closed_garden, false)) FILTER (WHERE is_copy) AS all_closed,
+           list_sort(list_distinct(list(h.platform) FILTER (WHERE h.is_copy))) AS live_platforms,
+           list_sort(list_distinct(list(h.platform) FILTER (
+               WHERE h.is_copy AND h.access_class = 'open_archive'))) AS open_platforms,
+           list_sort(list_distinct(list(h.access_class) FILTER (WHERE h.is_copy)))
+               AS access_classes,
+           count(*) FILTER (WHERE h.is_copy) AS live_copies,
+           bool_and(coalesce(h.closed_garden, false)) FILTER (WHERE h.is_copy) AS all_closed,
            list_sort(list_distinct(
                list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')')
                FILTER (WHERE NOT h.live))) AS gone
-    FROM clusters c
-    JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) h
+    FROM clusters AS c
+    JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) AS h
       USING (record_id)
     GROUP BY c.cluster_id
 ),
@@ -83,18 +89,159 @@ writers AS (
            count(DISTINCT ww.artist_id) FILTER (
                WHERE a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person') AS undated,
            max(TRY_CAST(a.end_date[:4] AS INTEGER)) AS last_died
-    FROM clusters c
-    JOIN recording_works rw USING (record_id)
-    JOIN work_writers ww USING (work_id)
-    LEFT JOIN artists a USING (artist_id)
+    FROM clusters AS c
+    JOIN recording_works AS rw USING (record_id)
+    JOIN work_writers AS ww USING (work_id)
+    LEFT JOIN artists AS a USING (artist_id)
     WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
     GROUP BY c.cluster_id
+),
+listened AS (
+    SELECT c.cluster_id, sum(d.listens) AS demand
+    FROM clusters AS c
+    JOIN recordings AS r USING (record_id)
+    JOIN demand AS d ON d.recording_mbid = r.source_id
+    WHERE r.source = 'musicbrainz' AND r.kind = 'recording'
+    GROUP BY c.cluster_id
 )
-SELECT f.*, c.platforms, c.classes, c.all_closed, c.gone,
+SELECT r.cluster_id, r.named.title AS title, r.named.artists AS artists, r.year, r.published,
+       r.published_by, r.recorded, r.sources,
        coalesce(w.writers, 0) AS writers,
-       CASE WHEN w.undated = 0 THEN w.last_died END AS last_died
-FROM facts f LEFT JOIN copies c USING (cluster_id) LEFT JOIN writers w USING (cluster_id)
-ORDER BY f.cluster_id
+       CASE WHEN w.undated = 0 THEN w.last_died END AS last_died,
+       coalesce(k.live_platforms, []) AS live_platforms,
+       coalesce(k.open_platforms, []) AS open_platforms,
+       coalesce(k.access_classes, []) AS access_classes,
+       coalesce(k.live_copies, 0) AS live_copies,
+       k.all_closed,
+       coalesce(k.gone, []) AS gone,
+       l.demand
+FROM records AS r
+LEFT JOIN copies AS k USING (cluster_id)
+LEFT JOIN writers AS w USING (cluster_id)
+LEFT JOIN listened AS l USING (cluster_id)
+"""
+
+# Every verdict for every combination of facts present: the recording and composition layers
+# from the engine (layer_verdicts), and `both`, free to preserve and share, from the two.
+RIGHTS_VERDICTS_SQL = """
+WITH facts AS (
+    SELECT DISTINCT published, recorded, writers > 0 AS work_known, last_died
+    FROM cluster_facts
+),
+rec AS (
+    SELECT f.*, v.jurisdiction, v.status, v.expires_year, v.rule_id, v.reasons
+    FROM facts AS f JOIN layer_verdicts AS v
+      ON v.layer = 'recording'
+     AND v.published IS NOT DISTINCT FROM f.published
+     AND v.recorded IS NOT DISTINCT FROM f.recorded
+),
+comp AS (
+    SELECT f.*, v.jurisdiction, v.status, v.expires_year, v.rule_id, v.reasons
+    FROM facts AS f JOIN layer_verdicts AS v
+      ON v.layer = 'composition'
+     AND v.work_known = f.work_known
+     AND v.last_died IS NOT DISTINCT FROM f.last_died
+)
+SELECT *, 'recording' AS layer FROM rec
+UNION ALL
+SELECT *, 'composition' AS layer FROM comp
+UNION ALL
+SELECT r.published, r.recorded, r.work_known, r.last_died, r.jurisdiction,
+       CASE WHEN r.status = 'public_domain' AND c.status = 'public_domain' THEN 'public_domain'
+            WHEN 'in_copyright' IN (r.status, c.status) THEN 'in_copyright'
+            ELSE 'undetermined' END AS status,
+       -- protected until the later layer is free: known only when both ends are
+       CASE WHEN r.status = 'public_domain' AND c.status = 'public_domain'
+                THEN greatest(r.expires_year, c.expires_year)
+            WHEN 'in_copyright' IN (r.status, c.status)
+                THEN CASE WHEN r.expires_year IS NOT NULL AND c.expires_year IS NOT NULL
+                          THEN greatest(r.expires_year, c.expires_year) END
+       END AS expires_year,
+       'both-layers' AS rule_id,
+       ['recording: ' || r.status || ' (' || r.rule_id || ')',
+        'composition: ' || c.status || ' (' || c.rule_id || ')'] AS reasons,
+       'both' AS layer
+FROM rec AS r JOIN comp AS c
+  ON  c.jurisdiction = r.jurisdiction
+  AND c.published IS NOT DISTINCT FROM r.published
+  AND c.recorded IS NOT DISTINCT FROM r.recorded
+  AND c.work_known = r.work_known
+  AND c.last_died IS NOT DISTINCT FROM r.last_died
+"""
+
+# The risk of every cluster from its facts and where its recording is public domain
+# (recording_public_domain: per publication and recording year). Parameters: RISK
+# (risk_levels), the bonuses, and the largest demand (to scale the demand bonus).
+RISK_SQL = """
+WITH flagged AS (
+    SELECT f.*,
+           coalesce(p.public_domain_in, []) AS public_domain_in,
+           list_contains(f.access_classes, 'open_archive') AS has_open_copy,
+           len(f.live_platforms) = 1 AS single_platform,
+           len(f.open_platforms) = 1 AS single_open_copy,
+           len(f.gone) > 0 AS vanished
+    FROM cluster_facts AS f
+    LEFT JOIN recording_public_domain AS p
+      ON  p.published IS NOT DISTINCT FROM f.published
+      AND p.recorded IS NOT DISTINCT FROM f.recorded
+),
+classified AS (
+    SELECT *,
+           CASE WHEN has_open_copy AND len(public_domain_in) > 0 THEN 'open_public_domain'
+                WHEN has_open_copy THEN 'open_unclear_rights'
+                WHEN len(live_platforms) = 0 THEN 'catalogue_only'
+                WHEN access_classes = ['store'] THEN 'store_only'
+                WHEN all_closed THEN 'closed_garden_only'
+                ELSE 'free_stream_only' END AS status,
+           len(public_domain_in) > 0 AND NOT has_open_copy AS pd_without_open_copy,
+           -- an archive's only copy counts apart from a single platform, not on top of it
+           single_open_copy AND NOT single_platform AS only_archive,
+           array_to_string(live_platforms, ', ') AS platform_list
+    FROM flagged
+)
+SELECT c.cluster_id, $as_of AS as_of, c.title, coalesce(c.artists, []) AS artists, c.year,
+       c.status, l.risk_level,
+       least(100.0, l.base_score
+                    + CASE WHEN c.single_platform THEN $single_platform ELSE 0 END
+                    + CASE WHEN c.only_archive THEN $single_open_copy ELSE 0 END
+                    + CASE WHEN c.vanished THEN $vanished ELSE 0 END
+                    + CASE WHEN c.pd_without_open_copy THEN $pd_without_open_copy ELSE 0 END
+                    + CASE WHEN c.demand > 0
+                           THEN $demand * ln(1 + c.demand) / ln(1 + $max_demand) ELSE 0 END
+       ) AS score,
+       c.live_platforms, c.access_classes, c.single_platform,
+       -- also when the closed platforms are stores (status store_only)
+       len(c.live_platforms) > 0 AND c.all_closed AND NOT c.has_open_copy AS closed_garden_only,
+       c.has_open_copy, c.vanished, c.single_open_copy, c.pd_without_open_copy,
+       c.public_domain_in, c.live_copies, c.demand,
+       list_filter([
+           CASE WHEN c.has_open_copy
+                THEN 'an open archive holds a copy (' || c.platform_list || ')' END,
+           CASE WHEN c.status = 'open_unclear_rights'
+                THEN 'public-domain status not established in ' || $jurisdictions END,
+           CASE c.status
+                WHEN 'catalogue_only' THEN 'no live copy known in the harvested sources ('
+                    || array_to_string(c.sources, ', ') || ')'
+                WHEN 'store_only'
+                    THEN 'every live copy is for sale only (' || c.platform_list || ')'
+                WHEN 'closed_garden_only' THEN 'every live copy is on closed commercial '
+                    || 'platforms (' || c.platform_list || ')'
+                WHEN 'free_stream_only'
+                    THEN 'live copies only outside open archives (' || c.platform_list || ')'
+           END,
+           CASE WHEN c.single_platform
+                THEN 'only one platform holds a copy: ' || c.live_platforms[1] END,
+           CASE WHEN c.only_archive
+                THEN 'only one archive holds an open copy: ' || c.open_platforms[1] END,
+           CASE WHEN c.vanished
+                THEN 'a known copy is gone: ' || array_to_string(c.gone, '; ') END,
+           CASE WHEN c.pd_without_open_copy
+                THEN 'public domain in ' || array_to_string(c.public_domain_in, ', ')
+                     || ' but no open archive holds it' END,
+           CASE WHEN c.demand > 0
+                THEN format('{:,d} listens (supplied demand)', c.demand) END
+       ], lambda reason: reason IS NOT NULL) AS reasons
+FROM classified AS c JOIN risk_levels AS l USING (status)
 """
 
 
@@ -103,117 +250,114 @@ class AssessResult:
     clusters: int
     at_risk: int
     as_of: date
+    verdicts: int = 0  # distinct rights verdicts decided (combinations of facts x jurisdiction)
 
 
 def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessResult:
-    """Rebuild `rights_status` and `risk` for every cluster, as of `as_of` (default: today)."""
+    """Rebuild `cluster_facts`, `rights_verdicts` and `risk` as of `as_of` (default: today).
+
+    One transaction: a failure leaves the previous assessment whole.
+    """
     as_of = as_of or date.today()
-    facts = frame(con, _CLUSTER_FACTS)
-    rights_rows: list[dict[str, object]] = []
-    risk_rows: list[dict[str, object]] = []
-    for row in progress.track(facts.iter_rows(named=True), "assess", facts.height):
-        verdicts = cluster_rights(row, as_of)
-        for (j, layer), v in verdicts.items():
-            rights_rows.append(
-                {
-                    "cluster_id": row["cluster_id"],
-                    "jurisdiction": j,
-                    "layer": layer,
-                    "as_of": as_of,
-                    "status": v.status,
-                    "expires_year": v.expires_year,
-                    "rule_id": v.rule_id,
-                    "reasons": v.reasons,
-                }
-            )
-        pd_somewhere = [
-            j
-            for (j, layer), v in verdicts.items()
-            if layer == "recording" and j in RISK_JURISDICTIONS and v.status == "public_domain"
-        ]
-        risk_rows.append(
-            {**_risk(row, pd_somewhere), "cluster_id": row["cluster_id"], "as_of": as_of}
-        )
     with transaction(con):
-        con.execute("DELETE FROM rights_status")
-        con.execute("DELETE FROM risk")
-        if rights_rows:
-            insert_frame(con, "rights_status", pl.DataFrame(rights_rows))
-        if risk_rows:
-            insert_frame(con, "risk", pl.DataFrame(risk_rows))
-    at_risk = sum(1 for r in risk_rows if r["risk_level"] in ("high", "medium"))
-    return AssessResult(clusters=len(risk_rows), at_risk=at_risk, as_of=as_of)
+        with progress.step("assess: gathering facts per cluster"):
+            con.execute("DELETE FROM cluster_facts")
+            con.execute(f"INSERT INTO cluster_facts BY NAME {CLUSTER_FACTS_SQL}")
+        with progress.step("assess: rights"):
+            verdicts = _layer_verdicts(con, as_of)
+            con.execute("DELETE FROM rights_verdicts")
+            con.register("layer_verdicts", verdicts.to_arrow())
+            try:
+                con.execute(
+                    f"INSERT INTO rights_verdicts BY NAME SELECT *, ?::DATE AS as_of "
+                    f"FROM ({RIGHTS_VERDICTS_SQL})",
+                    [as_of],
+                )
+            finally:
+                con.unregister("layer_verdicts")
+        with progress.step("assess: risk"):
+            con.execute("DELETE FROM risk")
+            _insert_risk(con, verdicts, as_of)
+    clusters, at_risk = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE risk_level IN ('high', 'medium')) FROM risk"
+    ).fetchall()[0]
+    return AssessResult(clusters=clusters, at_risk=at_risk, as_of=as_of, verdicts=verdicts.height)
 
 
-def cluster_rights(row: dict[str, object], as_of: date) -> dict[tuple[str, str], Verdict]:
-    """Per jurisdiction: the recording, the composition and both (free to preserve and share),
-    from a cluster's facts: earliest publication, recording date, the works' authors."""
-    recording = Facts(published=row["published"], fixed=row["recorded"])  # type: ignore[arg-type]
-    # The works' own publication years are not in the data: only the authors' deaths count.
-    work = Facts(died=row["last_died"])  # type: ignore[arg-type]
-    found: dict[tuple[str, str], Verdict] = {}
+def _layer_verdicts(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """The engine's verdict for each distinct recording fact pair and each distinct work fact
+    pair in cluster_facts, per jurisdiction: a few thousand, whatever the catalogue's size."""
+    rows: list[dict[str, object]] = []
+    recordings = con.execute("SELECT DISTINCT published, recorded FROM cluster_facts").fetchall()
+    works = con.execute("SELECT DISTINCT writers > 0, last_died FROM cluster_facts").fetchall()
     for j in jurisdictions():
-        found[j, "recording"] = status(j, "recording", recording, as_of)
-        if row["published_by"]:
-            found[j, "recording"].reasons.insert(1, f"earliest publication: {row['published_by']}")
-        found[j, "composition"] = (
-            status(j, "composition", work, as_of) if row["writers"] else unknown_work(j)
-        )
-        found[j, "both"] = combined(found[j, "recording"], found[j, "composition"])
-    return found
+        for published, recorded in recordings:
+            v = status(j, "recording", Facts(published=published, fixed=recorded), as_of)
+            rows.append(_verdict_row(j, "recording", v, published=published, recorded=recorded))
+        for work_known, died in works:
+            # The works' own publication years are not in the data: only the authors' deaths.
+            v = status(j, "composition", Facts(died=died), as_of) if work_known else unknown_work(j)
+            rows.append(_verdict_row(j, "composition", v, work_known=work_known, last_died=died))
+    return pl.DataFrame(rows, schema=_LAYER_VERDICT_SCHEMA)
 
 
-def _risk(row: dict[str, object], pd_somewhere: list[str]) -> dict[str, object]:
-    platforms: list[str] = list(row["platforms"] or [])  # type: ignore[call-overload]
-    classes: list[str] = list(row["classes"] or [])  # type: ignore[call-overload]
-    gone: list[str] = list(row["gone"] or [])  # type: ignore[call-overload]
-    has_open = "open_archive" in classes
-    closed_only = bool(platforms) and bool(row["all_closed"]) and not has_open
-    reasons: list[str] = []
-    if has_open:
-        status = "open_public_domain" if pd_somewhere else "open_unclear_rights"
-        reasons.append(f"an open archive holds a copy ({', '.join(platforms)})")
-        if not pd_somewhere:
-            reasons.append("public-domain status not established in the US or EU")
-    elif not platforms:
-        status = "catalogue_only"
-        reasons.append(
-            f"no live copy known in the harvested sources ({', '.join(row['sources'])})"  # type: ignore[arg-type]
-        )
-    elif classes == ["store"]:
-        status = "store_only"
-        reasons.append(f"every live copy is for sale only ({', '.join(platforms)})")
-    elif closed_only:
-        status = "closed_garden_only"
-        reasons.append(
-            f"every live copy is on closed commercial platforms ({', '.join(platforms)})"
-        )
-    else:
-        status = "free_stream_only"
-        reasons.append(f"live copies only outside open archives ({', '.join(platforms)})")
-    score, level = RISK[status]
-    single = len(platforms) == 1
-    if single:
-        score += SINGLE_PLATFORM_BONUS
-        reasons.append(f"only one platform holds a copy: {platforms[0]}")
-    if gone:
-        score += VANISHED_BONUS
-        reasons.append("a known copy is gone: " + "; ".join(gone))
-    if pd_somewhere and not has_open:
-        score += PD_WITHOUT_OPEN_COPY_BONUS
-        reasons.append(f"public domain in {', '.join(pd_somewhere)} but no open archive holds it")
+_LAYER_VERDICT_SCHEMA = {
+    "jurisdiction": pl.String,
+    "layer": pl.String,
+    "published": pl.Int32,
+    "recorded": pl.Int32,
+    "work_known": pl.Boolean,
+    "last_died": pl.Int32,
+    "status": pl.String,
+    "expires_year": pl.Int32,
+    "rule_id": pl.String,
+    "reasons": pl.List(pl.String),
+}
+
+
+def _verdict_row(j: str, layer: str, v: Verdict, **facts: object) -> dict[str, object]:
     return {
-        "title": row["title"],
-        "artists": row["artists"] or [],
-        "year": row["year"],
-        "status": status,
-        "risk_level": level,
-        "score": min(score, 100.0),
-        "live_platforms": platforms,
-        "access_classes": classes,
-        "single_platform": single,
-        "closed_garden_only": closed_only,
-        "has_open_copy": has_open,
-        "vanished": bool(gone),
-        "reasons": reasons,
+        "jurisdiction": j,
+        "layer": layer,
+        **facts,
+        "status": v.status,
+        "expires_year": v.expires_year,
+        "rule_id": v.rule_id,
+        "reasons": list(v.reasons),
     }
+
+
+def _insert_risk(con: duckdb.DuckDBPyConnection, verdicts: pl.DataFrame, as_of: date) -> None:
+    """risk from cluster_facts, with RISK's parameters and where each recording is PD."""
+    public_domain = (
+        verdicts.filter(
+            (pl.col("layer") == "recording")
+            & pl.col("jurisdiction").is_in(RISK_JURISDICTIONS)
+            & (pl.col("status") == "public_domain")
+        )
+        .group_by("published", "recorded")
+        .agg(pl.col("jurisdiction").sort().alias("public_domain_in"))
+    )
+    levels = pl.DataFrame(
+        [{"status": s, "base_score": b, "risk_level": lvl} for s, (b, lvl) in RISK.items()]
+    )
+    max_demand = scalar(con, "SELECT coalesce(max(demand), 0) FROM cluster_facts")
+    con.register("recording_public_domain", public_domain.to_arrow())
+    con.register("risk_levels", levels.to_arrow())
+    try:
+        con.execute(
+            f"INSERT INTO risk BY NAME {RISK_SQL}",
+            {
+                "as_of": as_of,
+                "single_platform": SINGLE_PLATFORM_BONUS,
+                "single_open_copy": SINGLE_OPEN_COPY_BONUS,
+                "vanished": VANISHED_BONUS,
+                "pd_without_open_copy": PD_WITHOUT_OPEN_COPY_BONUS,
+                "demand": DEMAND_BONUS,
+                "max_demand": max_demand,
+                "jurisdictions": "the " + " or ".join(RISK_JURISDICTIONS),
+            },
+        )
+    finally:
+        con.unregister("recording_public_domain")
+        con.unregister("risk_levels")

@@ -1,40 +1,31 @@
-"""Stage 5, report: the assessed tables -> an at-risk web page and an acquisition list.
+"""Stage 5, report: the assessed tables -> the files people look at and load.
 
-Three files are written, all from the `risk`, `rights_status`, `clusters`, `recordings` and
-`holdings` tables and nothing else:
+`write_reports(con, out_dir)` writes, from the database's tables and nothing else:
 
 at-risk.html
     One self-contained page (inline CSS, JS and SVG charts; a Content-Security-Policy that
-    forbids every network request). Each summary figure is the result of one query in
-    `FIGURES` and carries its name in a `data-figure` attribute, so a test can check every
-    number against its query. The charts are Vega-Lite specs (built with altair) rendered to
-    SVG by vl-convert, which runs offline. The table lists the at-risk clusters, sortable by
-    clicking a column header and filterable by text.
+    forbids every network request). Every number on it comes from a named query in queries/:
+    each summary figure is a row of `summary_figures` (its name in a `data-figure`
+    attribute), and each chart comes with a table of its numbers marked with the query that
+    gives them (`data-query`), so a test can check every number against its query. The charts
+    are Vega-Lite specs (built with altair) rendered to SVG by vl-convert, which runs offline.
+    The table lists the most urgent at-risk clusters (at most HTML_TABLE_LIMIT; all of them
+    are in the acquisition list), sortable by clicking a column header and filterable by text.
+acquisition-list.csv, .json, .parquet
+    Every at-risk cluster: see preservation/report_acquisition.py.
+musicbrainz-contributions.csv
+    Gaps a MusicBrainz editor could fill: see preservation/report_contributions.py.
+search-evidence/
+    What was searched for each at-risk recording that may lawfully be preserved: see
+    preservation/report_search_evidence.py.
 
-acquisition-list.csv and acquisition-list.json
-    One row per at-risk cluster (risk level high or medium), highest score first, then by
-    cluster_id, with the columns of `ACQUISITION_COLUMNS`. Both files come from
-    `acquisition_rows`, so they never disagree. The list columns (musicbrainz_ids, archive_ids,
-    artists, holdings, reasons, evidence_urls) are real lists in JSON and ';'-joined in the
-    CSV; label, catalog_number and matrix are text ('; '-joined when a cluster's records
-    disagree). The CSV is UTF-8 with a header row, and any cell that a spreadsheet would read
-    as a formula is neutralised with a leading apostrophe (the JSON keeps the text unchanged).
-    The JSON file is one object:
-
-        {"generated_from": "<database file name, '' for an in-memory database>",
-         "as_of": "<assessment date, YYYY-MM-DD, or null before any assessment>",
-         "columns": [ACQUISITION_COLUMNS ...],
-         "rows": [{column: value, ...}, ...]}
-
-    `generated_from` is the file name only, not its full path, so a report shared with others
-    does not reveal local directories and is identical wherever it is built. No file holds a
-    generation timestamp: the same database always gives byte-identical reports.
+The same database always gives identical files: none holds a generation timestamp.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,156 +36,23 @@ import vl_convert
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from preservation import progress
 from preservation.queries import run_query
+from preservation.report_acquisition import (
+    CSV_NAME,
+    JSON_NAME,
+    PARQUET_NAME,
+    TABLE,
+    gather,
+    write_acquisition,
+)
+from preservation.report_contributions import write_contributions
+from preservation.report_search_evidence import write_search_evidence
 from preservation.store import scalar
 
 HTML_NAME = "at-risk.html"
-CSV_NAME = "acquisition-list.csv"
-JSON_NAME = "acquisition-list.json"
-
-ACQUISITION_COLUMNS = (
-    "cluster_id",
-    "musicbrainz_ids",
-    "archive_ids",
-    "title",
-    "artists",
-    "label",
-    "catalog_number",
-    "matrix",
-    "date",
-    "us_recording_status",
-    "us_recording_expires",
-    "eu_recording_status",
-    "eu_recording_expires",
-    "us_composition_status",
-    "us_composition_expires",
-    "eu_composition_status",
-    "eu_composition_expires",
-    "us_free_to_share",
-    "eu_free_to_share",
-    "holdings",
-    "status",
-    "risk_level",
-    "score",
-    "reasons",
-    "evidence_urls",
-)
-
-# Cells starting with these are run as formulas by spreadsheet programs (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-# The at-risk clusters with everything the acquisition list and the HTML table show.
-# label, catalog_number and matrix: the distinct values of the cluster's records, '; '-joined
-# (records of one recording rarely disagree, and when they do a buyer needs to see all of them).
-# date: the earliest date any record gives. holdings: live copies only, as 'Platform (class)'.
-# evidence_urls: every holding URL (live or not) and every record's own page.
-AT_RISK_SQL = """
-WITH members AS (
-    SELECT c.cluster_id, r.*
-    FROM clusters AS c JOIN recordings AS r USING (record_id)
-),
-held AS (
-    SELECT c.cluster_id, h.*
-    FROM clusters AS c JOIN holdings AS h USING (record_id)
-),
-records AS (
-    SELECT
-        cluster_id,
-        list(DISTINCT source_id ORDER BY source_id)
-            FILTER (WHERE source = 'musicbrainz') AS musicbrainz_ids,
-        list(DISTINCT source_id ORDER BY source_id)
-            FILTER (WHERE source IN ('internetarchive', 'loc')) AS archive_ids,
-        string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
-        string_agg(DISTINCT catalog_number, '; ' ORDER BY catalog_number) AS catalog_number,
-        string_agg(DISTINCT matrix, '; ' ORDER BY matrix) AS matrix,
-        min(date) AS date
-    FROM members
-    GROUP BY cluster_id
-),
-live AS (
-    SELECT cluster_id, list(DISTINCT holding ORDER BY holding) AS holdings
-    FROM (
-        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding FROM held WHERE live
-    )
-    GROUP BY cluster_id
-),
-evidence AS (
-    SELECT cluster_id, list(DISTINCT url ORDER BY url) AS evidence_urls
-    FROM (
-        SELECT cluster_id, url FROM held
-        UNION ALL
-        SELECT cluster_id, page_url FROM members WHERE page_url IS NOT NULL
-    )
-    GROUP BY cluster_id
-),
--- One row per cluster: us_recording_status, us_recording_expires ... eu_both_expires.
-rights AS (
-    PIVOT (
-        SELECT cluster_id, lower(jurisdiction) || '_' || layer AS part, status, expires_year
-        FROM rights_status WHERE jurisdiction IN ('US', 'EU')
-    )
-    ON part IN ('us_recording', 'eu_recording', 'us_composition', 'eu_composition',
-                'us_both', 'eu_both')
-    USING any_value(status) AS status, any_value(expires_year) AS expires
-    GROUP BY cluster_id
-)
-SELECT
-    k.cluster_id,
-    coalesce(records.musicbrainz_ids, []) AS musicbrainz_ids,
-    coalesce(records.archive_ids, []) AS archive_ids,
-    k.title,
-    coalesce(k.artists, []) AS artists,
-    records.label,
-    records.catalog_number,
-    records.matrix,
-    records.date,
-    rights.us_recording_status,
-    rights.us_recording_expires,
-    rights.eu_recording_status,
-    rights.eu_recording_expires,
-    rights.us_composition_status,
-    rights.us_composition_expires,
-    rights.eu_composition_status,
-    rights.eu_composition_expires,
-    -- free to preserve and share: the recording and the work both public domain
-    rights.us_both_status AS us_free_to_share,
-    rights.eu_both_status AS eu_free_to_share,
-    coalesce(live.holdings, []) AS holdings,
-    k.status,
-    k.risk_level,
-    k.score,
-    k.reasons,
-    coalesce(evidence.evidence_urls, []) AS evidence_urls,
-    k.year
-FROM risk AS k
-LEFT JOIN records USING (cluster_id)
-LEFT JOIN live USING (cluster_id)
-LEFT JOIN evidence USING (cluster_id)
-LEFT JOIN rights USING (cluster_id)
-WHERE k.risk_level IN ('high', 'medium')
-ORDER BY k.score DESC, k.cluster_id
-"""
-
-# The summary figures of the HTML page: name -> (label, query). Each query gives one number.
-FIGURES: dict[str, tuple[str, str]] = {
-    "clusters": ("clusters", "SELECT count(*) FROM risk"),
-    "at_risk": (
-        "at risk (high or medium)",
-        "SELECT count(*) FROM risk WHERE risk_level IN ('high', 'medium')",
-    ),
-    "high": ("high risk", "SELECT count(*) FROM risk WHERE risk_level = 'high'"),
-    "medium": ("medium risk", "SELECT count(*) FROM risk WHERE risk_level = 'medium'"),
-    "low": ("low risk", "SELECT count(*) FROM risk WHERE risk_level = 'low'"),
-    "open_copy": ("with an open copy", "SELECT count(*) FROM risk WHERE has_open_copy"),
-    "single_platform": ("on a single platform", "SELECT count(*) FROM risk WHERE single_platform"),
-    "closed_garden_only": (
-        "in closed gardens only",
-        "SELECT count(*) FROM risk WHERE closed_garden_only",
-    ),
-    "vanished": ("with a vanished copy", "SELECT count(*) FROM risk WHERE vanished"),
-}
-
-STATUS_SQL = "SELECT status, count(*) AS clusters FROM risk GROUP BY status ORDER BY status"
+# The page stays light enough for a browser whatever the catalogue's size.
+HTML_TABLE_LIMIT = 1000
 
 # Fixed colours (Okabe-Ito, readable with colour-blindness), so a class keeps its colour
 # from one report to the next; open to closed, then 'none'.
@@ -206,35 +64,26 @@ ACCESS_COLOURS = {
     "none": "#999999",
 }
 OTHER_COLOUR = "#555555"
+STATUS_COLOURS = {"public_domain": "#009E73", "in_copyright": "#D55E00", "undetermined": "#999999"}
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
-    """Write at-risk.html, acquisition-list.csv and acquisition-list.json into out_dir.
-
-    Returns the paths written. The three files are rewritten whole on every run.
-    """
+    """Write every report into out_dir; returns the paths written (files rewritten whole)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    clusters = _query(con, AT_RISK_SQL)
-    rows = _acquisition(clusters)
     as_of = _as_of(con)
-    html = out_dir / HTML_NAME
-    html.write_text(_render_html(con, clusters, as_of), encoding="utf-8")
-    return [html, _write_csv(rows, out_dir / CSV_NAME), _write_json(con, rows, as_of, out_dir)]
-
-
-def acquisition_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The acquisition list: at-risk clusters, highest score first, with ACQUISITION_COLUMNS."""
-    return _acquisition(_query(con, AT_RISK_SQL))
-
-
-def neutralise_formula(cell: str) -> str:
-    """Prefix an apostrophe to a cell a spreadsheet would run as a formula (CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
-
-
-def _acquisition(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The at-risk clusters cut to ACQUISITION_COLUMNS (the query also gives the HTML's `year`)."""
-    return [{c: r[c] for c in ACQUISITION_COLUMNS} for r in clusters]
+    with progress.step("report: gathering the at-risk clusters"):
+        gather(con)
+    with progress.step("report: acquisition lists"):
+        written = write_acquisition(con, out_dir, as_of)
+    with progress.step("report: contributions and search evidence"):
+        written.append(write_contributions(con, out_dir))
+        shown = _query(con, f"SELECT * FROM {TABLE} LIMIT {HTML_TABLE_LIMIT}")
+        searches = write_search_evidence(con, out_dir, [r["cluster_id"] for r in shown])
+    with progress.step("report: at-risk page"):
+        html = out_dir / HTML_NAME
+        html.write_text(_render_html(con, shown, searches, as_of), encoding="utf-8")
+    con.execute(f"DROP TABLE {TABLE}")
+    return [html, *written, out_dir / "search-evidence"]
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -243,44 +92,23 @@ def _as_of(con: duckdb.DuckDBPyConnection) -> str | None:
     return None if as_of is None else str(as_of)
 
 
-def _csv_cell(value: object) -> str:
-    """One CSV cell: lists ';'-joined, NULL empty, formula-like text neutralised."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
-    return neutralise_formula(str(value))
+@dataclass
+class Chart:
+    """One chart of the page and the named query its numbers come from."""
 
-
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
-    """The acquisition list for spreadsheets: one header row, one text cell per column."""
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(ACQUISITION_COLUMNS)
-        writer.writerows([_csv_cell(row[c]) for c in ACQUISITION_COLUMNS] for row in rows)
-    return path
-
-
-def _write_json(
-    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: str | None, out_dir: Path
-) -> Path:
-    """The acquisition list for programs, in the layout the module docstring documents."""
-    db_path = scalar(
-        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    )
-    document = {
-        "generated_from": Path(str(db_path)).name if db_path else "",
-        "as_of": as_of,
-        "columns": list(ACQUISITION_COLUMNS),
-        "rows": rows,
-    }
-    path = out_dir / JSON_NAME
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path
+    query: str
+    title: str
+    caption: str
+    svg: Markup
+    columns: list[str]
+    rows: list[dict[str, Any]]
 
 
 def _render_html(
-    con: duckdb.DuckDBPyConnection, clusters: list[dict[str, Any]], as_of: str | None
+    con: duckdb.DuckDBPyConnection,
+    clusters: list[dict[str, Any]],
+    searches: dict[str, str],
+    as_of: str | None,
 ) -> str:
     """The at-risk page. Autoescape is on: titles and URLs come from outside sources."""
     env = Environment(
@@ -291,16 +119,24 @@ def _render_html(
     )
     env.tests["web_url"] = _is_web_url
     env.filters["host"] = lambda url: urlsplit(url).hostname or url
-    figures = [(name, label, scalar(con, sql)) for name, (label, sql) in FIGURES.items()]
     return env.get_template("at-risk.html.j2").render(
         as_of=as_of,
-        figures=figures,
-        decade_chart=_svg(_decade_chart(_named(con, "coverage_by_decade"))),
-        status_chart=_svg(_status_chart(_query(con, STATUS_SQL))),
+        figures=_named(con, "summary_figures")[1],
+        at_risk=scalar(con, f"SELECT count(*) FROM {TABLE}"),
+        charts=_charts(con),
         clusters=clusters,
-        csv_name=CSV_NAME,
-        json_name=JSON_NAME,
+        searches=searches,
+        files={"csv": CSV_NAME, "json": JSON_NAME, "parquet": PARQUET_NAME},
     )
+
+
+def _charts(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    """The page's charts, each drawn from the rows of its named query."""
+    charts = []
+    for query, title, caption, draw in CHARTS:
+        columns, rows = _named(con, query)
+        charts.append(Chart(query, title, caption, _svg(draw(rows)), columns, rows))
+    return charts
 
 
 def _is_web_url(url: str) -> bool:
@@ -315,10 +151,10 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _named(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
-    """The rows of a named query from queries/, so the chart and the query cannot disagree."""
+def _named(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of a named query from queries/: the page shows what it gives."""
     columns, rows = run_query(con, name)
-    return [dict(zip(columns, row, strict=True)) for row in rows]
+    return columns, [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _decade_chart(data: list[dict[str, Any]]) -> alt.Chart:
@@ -351,13 +187,88 @@ def _status_chart(data: list[dict[str, Any]]) -> alt.Chart:
         .mark_bar(color="#0072B2")
         .encode(
             y=alt.Y("status:N", sort="-x", title=None),
-            x=alt.X("clusters:Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("sum(clusters):Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
         )
         .properties(width=520)
     )
 
 
-def _svg(chart: alt.Chart) -> Markup:
+def _platform_chart(data: list[dict[str, Any]]) -> alt.Chart:
+    """Horizontal bars: live copies per platform, closed commercial platforms marked."""
+    rows = [{**d, "kind": "closed" if d["closed_garden"] else "open or free"} for d in data]
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("platform:N", sort="-x", title=None),
+            x=alt.X("live_copies:Q", title="live copies", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "kind:N",
+                title="platform",
+                scale=alt.Scale(domain=["open or free", "closed"], range=["#009E73", "#D55E00"]),
+            ),
+        )
+        .properties(width=520)
+    )
+
+
+def _rights_chart(data: list[dict[str, Any]]) -> alt.Chart:
+    """Stacked bars per jurisdiction, one row of bars per layer: clusters by rights status."""
+    return (
+        alt.Chart(alt.Data(values=data))
+        .mark_bar()
+        .encode(
+            y=alt.Y("jurisdiction:N", title=None),
+            x=alt.X("clusters:Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "status:N",
+                title="status",
+                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
+            ),
+            order=alt.Order("status_order:Q"),
+        )
+        .transform_calculate(
+            status_order="indexof(['public_domain', 'in_copyright', 'undetermined'], datum.status)"
+        )
+        .properties(width=420, height=150)
+        .facet(row=alt.Row("layer:N", title=None, sort=["recording", "composition", "both"]))
+    )
+
+
+# query, title, caption, how to draw its rows
+CHARTS: list[tuple[str, str, str, Callable[[list[dict[str, Any]]], alt.TopLevelMixin]]] = [
+    (
+        "coverage_by_decade",
+        "Coverage by decade and access class",
+        "Clusters per decade of recording, by the access class of their live copies (none: no "
+        "live copy is known; a catalogue entry is not a copy). A cluster with live copies of "
+        "several classes counts once in each.",
+        _decade_chart,
+    ),
+    (
+        "platform_concentration",
+        "Platform concentration",
+        "Live copies per platform: how much of what survives depends on each one. Closed "
+        "commercial platforms decide alone what stays.",
+        _platform_chart,
+    ),
+    (
+        "rights_by_jurisdiction",
+        "Rights status per jurisdiction",
+        "Clusters public domain, in copyright or undetermined, as sound recordings, as musical "
+        "works, and both together (free to preserve and share). Information, not legal advice.",
+        _rights_chart,
+    ),
+    (
+        "status_summary",
+        "Clusters by risk status",
+        "How many clusters are in each risk status.",
+        _status_chart,
+    ),
+]
+
+
+def _svg(chart: alt.TopLevelMixin) -> Markup:
     """Render a chart to SVG offline; vl-convert's SVG is markup with no external references."""
     readable = (
         chart.configure_axis(labelFontSize=12, titleFontSize=13)

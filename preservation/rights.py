@@ -402,19 +402,3 @@ def unknown_work(jurisdiction: str) -> Verdict:
         f"{jurisdiction}-composition-no-work",
         ["no musical work is linked to this recording, so its authors are not known"],
     )
-
-
-def combined(recording: Verdict, composition: Verdict) -> Verdict:
-    """Free to preserve and share: both the recording and the work are public domain."""
-    layers = {"recording": recording, "composition": composition}
-    reasons = [f"{layer}: {v.status} ({v.rule_id})" for layer, v in layers.items()]
-    statuses = {v.status for v in layers.values()}
-    years = [v.expires_year for v in layers.values()]
-    if statuses == {"public_domain"}:
-        return Verdict("public_domain", max(y for y in years if y), "both-layers", reasons)
-    if "in_copyright" in statuses:
-        # Protected until the later layer is free, when both ends are known.
-        ends = [y for y in years if y is not None]
-        known = max(ends) if len(ends) == len(years) else None
-        return Verdict("in_copyright", known, "both-layers", reasons)
-    return Verdict("undetermined", None, "both-layers", reasons)

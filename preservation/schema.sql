@@ -332,17 +332,71 @@ CREATE TABLE IF NOT EXISTS clusters (
     record_id  VARCHAR NOT NULL         -- unique: one cluster per record
 );
 
--- Public-domain status per cluster, jurisdiction and layer, as of a date.
-CREATE TABLE IF NOT EXISTS rights_status (
-    cluster_id   VARCHAR NOT NULL,
-    jurisdiction VARCHAR NOT NULL,      -- US | EU | UK | CA | JP | AU (data/rights_rules.toml)
-    layer        VARCHAR NOT NULL,      -- recording | composition | both (free to preserve and share)
+-- What assess knows about each cluster, gathered once from its records, holdings and works:
+-- the inputs of its rights verdicts and of its risk. Rebuilt whole by assess.
+CREATE TABLE IF NOT EXISTS cluster_facts (
+    cluster_id     VARCHAR NOT NULL,    -- unique; no index
+    title          VARCHAR,             -- of the record naming the cluster (a MusicBrainz recording first)
+    artists        VARCHAR[],
+    year           INTEGER,             -- the earliest year any record gives
+    published      INTEGER,             -- the earliest publication year
+    published_by   VARCHAR,             -- the record that gives it
+    recorded       INTEGER,             -- the earliest recording (fixation) year
+    sources        VARCHAR[],           -- the sources its records come from
+    writers        INTEGER NOT NULL,    -- authors (composers, writers, lyricists, librettists) of its works
+    last_died      INTEGER,             -- the last author's death year, when every author's is known
+    live_platforms VARCHAR[] NOT NULL,  -- platforms holding a live copy
+    open_platforms VARCHAR[] NOT NULL,  -- open archives holding a live copy
+    access_classes VARCHAR[] NOT NULL,  -- access classes of the live copies
+    live_copies    INTEGER NOT NULL,    -- live holdings that are copies (not catalogue entries)
+    all_closed     BOOLEAN,             -- every live copy is on a closed commercial platform
+    gone           VARCHAR[] NOT NULL,  -- holdings no longer live: 'url (why)'
+    demand         BIGINT               -- listens of its MusicBrainz recordings (table demand), if supplied
+);
+
+-- Rights verdicts per combination of facts found in cluster_facts, jurisdiction and layer:
+-- catalogues repeat the same few thousand combinations of years, so each is decided once.
+CREATE TABLE IF NOT EXISTS rights_verdicts (
+    published    INTEGER,               -- the facts: as in cluster_facts
+    recorded     INTEGER,
+    work_known   BOOLEAN NOT NULL,      -- cluster_facts.writers > 0
+    last_died    INTEGER,
+    jurisdiction VARCHAR NOT NULL,
+    layer        VARCHAR NOT NULL,
     as_of        DATE NOT NULL,
-    status       VARCHAR NOT NULL,      -- public_domain | in_copyright | undetermined
-    expires_year INTEGER,               -- last year of protection, when known
-    rule_id      VARCHAR NOT NULL,      -- the deciding rule's id in data/rights_rules.toml
+    status       VARCHAR NOT NULL,
+    expires_year INTEGER,
+    rule_id      VARCHAR NOT NULL,
     reasons      VARCHAR[] NOT NULL
-    -- unique: (cluster_id, jurisdiction, layer); rebuilt whole by assess, no index
+);
+
+-- Public-domain status per cluster, jurisdiction and layer, as of a date: each cluster with
+-- the verdict for its facts (a view, so 10 million clusters x 18 verdicts are never written).
+-- Columns: cluster_id, jurisdiction (US | EU | UK | CA | JP | AU, data/rights_rules.toml),
+-- layer (recording | composition | both: free to preserve and share), as_of, status
+-- (public_domain | in_copyright | undetermined), expires_year (last year of protection, when
+-- known), rule_id (the deciding rule), reasons.
+CREATE OR REPLACE VIEW rights_status AS
+SELECT f.cluster_id, v.jurisdiction, v.layer, v.as_of, v.status, v.expires_year, v.rule_id,
+       -- the record the publication year comes from is the cluster's own evidence
+       CASE WHEN v.layer = 'recording' AND f.published_by IS NOT NULL
+            THEN list_concat(v.reasons[:1], ['earliest publication: ' || f.published_by],
+                             v.reasons[2:])
+            ELSE v.reasons END AS reasons
+FROM cluster_facts AS f
+JOIN rights_verdicts AS v
+  ON  v.published IS NOT DISTINCT FROM f.published
+  AND v.recorded IS NOT DISTINCT FROM f.recorded
+  AND v.work_known = (f.writers > 0)
+  AND v.last_died IS NOT DISTINCT FROM f.last_died;
+
+-- Demand, when the user supplies it (`preservation assess --demand FILE`): listens per
+-- MusicBrainz recording from a lawful popularity source such as ListenBrainz (CC0).
+CREATE TABLE IF NOT EXISTS demand (
+    recording_mbid VARCHAR NOT NULL,
+    listens        BIGINT NOT NULL,
+    listeners      BIGINT,
+    source         VARCHAR NOT NULL     -- the file it was loaded from
 );
 
 -- Risk of loss per cluster, with the reasons that produced it.
@@ -360,6 +414,11 @@ CREATE TABLE IF NOT EXISTS risk (
     single_platform    BOOLEAN NOT NULL,
     closed_garden_only BOOLEAN NOT NULL,
     has_open_copy      BOOLEAN NOT NULL,
-    vanished           BOOLEAN NOT NULL, -- a holding is known but no longer live (ended, dark)
-    reasons            VARCHAR[] NOT NULL
+    vanished           BOOLEAN NOT NULL, -- a holding is known but no longer live (ended, dark, unlisted)
+    reasons            VARCHAR[] NOT NULL,
+    single_open_copy   BOOLEAN NOT NULL, -- one archive holds every open copy
+    pd_without_open_copy BOOLEAN NOT NULL, -- public domain (recording) yet no open archive holds it
+    public_domain_in   VARCHAR[] NOT NULL, -- where the recording is public domain (US, EU: RISK_JURISDICTIONS)
+    live_copies        INTEGER NOT NULL,
+    demand             BIGINT           -- listens, when demand was supplied
 );

@@ -18,12 +18,14 @@ import polars as pl
 
 from preservation.errors import PreservationError
 
-SCHEMA_VERSION = 9  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
+SCHEMA_VERSION = 10  # 2: harvest_checkpoints, harvest_log.entities; 3: dump imports, source_*;
 # 4: no primary-key indexes on the tables normalize rebuilds (GROUP BY keeps them unique);
 # 5: harvest_checkpoints.cursor; 6: holdings.copy_format, holdings.rights_statement;
 # 7: recordings.country; 8: link_pairs, link_evidence, link_model, link_review, link_decisions;
 # 9: no primary-key indexes on links, clusters, rights_status and risk (rebuilt whole by link
 # and assess; at 2M records the indexes took longer to write than the linking itself)
+# 10: cluster_facts, rights_verdicts, demand; rights_status becomes a view over them; risk
+# gains single_open_copy, pd_without_open_copy, public_domain_in, live_copies, demand
 
 # Upgrading from below a version drops these tables, whose shape changed: they are derived,
 # and `preservation run` (or normalize, or import-dump again) rebuilds them.
@@ -42,6 +44,7 @@ REBUILT_BELOW = {
         "dump_imports",
     ),
     9: ("links", "clusters", "rights_status", "risk"),
+    10: ("rights_status", "risk"),
 }
 DEFAULT_DB = "preservation.duckdb"
 DB_ENV_VAR = "PRESERVATION_DB"
@@ -117,11 +120,17 @@ def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         for version, tables in REBUILT_BELOW.items():
             if found is not None and int(str(found)) < version:
                 for table in tables:
-                    con.execute(f"DROP TABLE IF EXISTS {table}")
+                    _drop(con, table)
         con.execute(resources.files("preservation").joinpath("schema.sql").read_text())
         con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a table or view (rights_status was a table before schema 10, a view since)."""
+    kind = scalar(con, "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ?", [name])
+    con.execute(f"DROP {kind or 'TABLE'} IF EXISTS {name}")
 
 
 @contextmanager

@@ -10,7 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from preservation.report import CHARTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -25,8 +28,9 @@ FLAGS = [
 ]
 
 
-def page_requests(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
-    """Load `page` headless; return its rendered DOM and the network URLs the page asked for.
+def page_requests(page: Path, tmp_path: Path) -> tuple[str, list[str], list[str]]:
+    """Load `page` headless; return its rendered DOM, the network URLs the page asked for, and
+    what it wrote to the browser console (script errors land there).
 
     Chromium's own background traffic has no page initiator ('not an origin'); what a file://
     page requests carries the initiator 'null'.
@@ -40,6 +44,8 @@ def page_requests(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--log-net-log={netlog}",
             "--virtual-time-budget=3000",
+            "--enable-logging=stderr",
+            "--v=0",
             "--dump-dom",
             page.resolve().as_uri(),
         ],
@@ -56,7 +62,9 @@ def page_requests(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
         and isinstance(e["params"].get("url"), str)
         and e["params"].get("initiator") not in (None, "not an origin")
     }
-    return result.stdout, sorted(u for u in urls if not u.startswith(("file:", "data:")))
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    requested = sorted(u for u in urls if not u.startswith(("file:", "data:")))
+    return result.stdout, requested, console
 
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
@@ -64,17 +72,31 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 
 @needs_chromium
 def test_report_renders_without_network_requests(sample_run, tmp_path: Path):
-    _, reports = sample_run
-    dom, requested = page_requests(reports / "at-risk.html", tmp_path)
-    assert "At-risk recordings" in dom and dom.count("<svg") == 2
+    summary, reports = sample_run
+    dom, requested, console = page_requests(reports / "at-risk.html", tmp_path)
+    assert "At-risk recordings" in dom and dom.count("<svg") == len(CHARTS)
     # the sort/filter script ran: it writes how many rows are shown
-    assert "23 of 23 shown" in dom
+    con = duckdb.connect(str(summary.db), read_only=True)
+    (at_risk,) = con.execute(
+        "SELECT count(*) FROM risk WHERE risk_level IN ('high', 'medium')"
+    ).fetchone()
+    con.close()
+    assert f"{at_risk} of {at_risk} shown" in dom
     assert requested == []
+    assert console == []
 
 
 @needs_chromium
 def test_the_check_sees_a_page_that_does_request(tmp_path: Path):
     page = tmp_path / "leaky.html"
     page.write_text('<html><body><img src="http://127.0.0.1:9/x.png"></body></html>')
-    _, requested = page_requests(page, tmp_path)
+    _, requested, _ = page_requests(page, tmp_path)
     assert requested == ["http://127.0.0.1:9/x.png"]
+
+
+@needs_chromium
+def test_the_check_sees_a_script_error(tmp_path: Path):
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><script>undefinedFunction();</script></body></html>")
+    _, _, console = page_requests(page, tmp_path)
+    assert len(console) == 1 and "undefinedFunction" in console[0]

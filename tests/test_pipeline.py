@@ -25,13 +25,24 @@ def cluster_of(con: duckdb.DuckDBPyConnection, record_id: str) -> str:
 
 def test_every_stage_wrote_its_table(sample_run):
     summary, reports = sample_run
-    for table in ("raw_records", "recordings", "holdings", "clusters", "rights_status", "risk"):
+    for table in (
+        "raw_records",
+        "recordings",
+        "holdings",
+        "clusters",
+        "cluster_facts",
+        "rights_verdicts",
+        "risk",
+    ):
         assert summary.tables[table] > 0, table
     assert summary.tables["raw_records"] == len(list(sample_dir().rglob("*.json")))
     assert {p.name for p in summary.reports} == {
         "at-risk.html",
         "acquisition-list.csv",
         "acquisition-list.json",
+        "acquisition-list.parquet",
+        "musicbrainz-contributions.csv",
+        "search-evidence",
     }
     assert all((reports / p.name).exists() for p in summary.reports)
 

@@ -1,0 +1,241 @@
+"""The acquisition list: every at-risk cluster (risk level high or medium), highest score
+first, then by cluster_id, with the columns of `ACQUISITION_COLUMNS`, in three files that
+never disagree because DuckDB writes all three from one table:
+
+acquisition-list.csv
+    UTF-8, one header row. List columns (musicbrainz_ids, archive_ids, artists, holdings,
+    reasons, evidence_urls) are ';'-joined; label, catalog_number and matrix are text
+    ('; '-joined when a cluster's records disagree). Any text cell a spreadsheet would read
+    as a formula is neutralised with a leading apostrophe.
+acquisition-list.json
+    One object: {"generated_from": "<database file name, '' for an in-memory database>",
+    "as_of": "<assessment date YYYY-MM-DD, or null>", "columns": [...], "rows": [{...}, ...]},
+    lists as JSON arrays, text unchanged. `generated_from` is the file name only, so a shared
+    report reveals no local directory.
+acquisition-list.parquet
+    The same rows and columns with their SQL types (lists as lists), for DuckDB, polars,
+    pandas or R.
+
+No file holds a generation timestamp: the same database always gives identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from preservation.report_files import copy_csv, copy_json_array, copy_to, csv_text, replacing
+from preservation.store import scalar
+
+CSV_NAME = "acquisition-list.csv"
+JSON_NAME = "acquisition-list.json"
+PARQUET_NAME = "acquisition-list.parquet"
+TABLE = "acquisition"  # the temporary table the files and the HTML page are written from
+
+ACQUISITION_COLUMNS = (
+    "cluster_id",
+    "musicbrainz_ids",
+    "archive_ids",
+    "title",
+    "artists",
+    "label",
+    "catalog_number",
+    "matrix",
+    "date",
+    "us_recording_status",
+    "us_recording_expires",
+    "eu_recording_status",
+    "eu_recording_expires",
+    "us_composition_status",
+    "us_composition_expires",
+    "eu_composition_status",
+    "eu_composition_expires",
+    "us_free_to_share",
+    "eu_free_to_share",
+    "holdings",
+    "status",
+    "risk_level",
+    "score",
+    "reasons",
+    "evidence_urls",
+)
+LIST_COLUMNS = frozenset(
+    {"musicbrainz_ids", "archive_ids", "artists", "holdings", "reasons", "evidence_urls"}
+)
+NUMBER_COLUMNS = frozenset(
+    {
+        "us_recording_expires",
+        "eu_recording_expires",
+        "us_composition_expires",
+        "eu_composition_expires",
+        "score",
+    }
+)
+
+# The at-risk clusters with everything the acquisition list and the HTML table show.
+# label, catalog_number and matrix: the distinct values of the cluster's records, '; '-joined
+# (records of one recording rarely disagree, and when they do a buyer needs to see all of them).
+# date: the earliest date any record gives. holdings: live copies only, as 'Platform (class)'.
+# evidence_urls: every holding URL (live or not) and every record's own page.
+# The US and EU rights come from rights_verdicts pivoted per combination of facts (a few
+# thousand rows) and joined on the cluster's facts: the same as the rights_status view gives.
+AT_RISK_SQL = """
+WITH at_risk AS (
+    SELECT * FROM risk WHERE risk_level IN ('high', 'medium')
+),
+members AS (
+    SELECT c.cluster_id, r.*
+    FROM at_risk AS k JOIN clusters AS c USING (cluster_id) JOIN recordings AS r USING (record_id)
+),
+held AS (
+    SELECT c.cluster_id, h.*
+    FROM at_risk AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
+),
+records AS (
+    SELECT
+        cluster_id,
+        list(DISTINCT source_id ORDER BY source_id)
+            FILTER (WHERE source = 'musicbrainz') AS musicbrainz_ids,
+        list(DISTINCT source_id ORDER BY source_id)
+            FILTER (WHERE source IN ('internetarchive', 'loc')) AS archive_ids,
+        string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
+        string_agg(DISTINCT catalog_number, '; ' ORDER BY catalog_number) AS catalog_number,
+        string_agg(DISTINCT matrix, '; ' ORDER BY matrix) AS matrix,
+        min(date) AS date
+    FROM members
+    GROUP BY cluster_id
+),
+live AS (
+    SELECT cluster_id, list(DISTINCT holding ORDER BY holding) AS holdings
+    FROM (
+        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding FROM held WHERE live
+    )
+    GROUP BY cluster_id
+),
+evidence AS (
+    SELECT cluster_id, list(DISTINCT url ORDER BY url) AS evidence_urls
+    FROM (
+        SELECT cluster_id, url FROM held
+        UNION ALL
+        SELECT cluster_id, page_url FROM members WHERE page_url IS NOT NULL
+    )
+    GROUP BY cluster_id
+),
+-- One row per combination of facts: us_recording_status, us_recording_expires ... eu_both.
+verdicts AS (
+    PIVOT (
+        SELECT published, recorded, work_known, last_died,
+               lower(jurisdiction) || '_' || layer AS part, status, expires_year
+        FROM rights_verdicts WHERE jurisdiction IN ('US', 'EU')
+    )
+    ON part IN ('us_recording', 'eu_recording', 'us_composition', 'eu_composition',
+                'us_both', 'eu_both')
+    USING any_value(status) AS status, any_value(expires_year) AS expires
+    GROUP BY published, recorded, work_known, last_died
+),
+rights AS (
+    SELECT f.cluster_id, v.*
+    FROM at_risk AS k
+    JOIN cluster_facts AS f USING (cluster_id)
+    JOIN verdicts AS v
+      ON  v.published IS NOT DISTINCT FROM f.published
+      AND v.recorded IS NOT DISTINCT FROM f.recorded
+      AND v.work_known = (f.writers > 0)
+      AND v.last_died IS NOT DISTINCT FROM f.last_died
+)
+SELECT
+    k.cluster_id,
+    coalesce(records.musicbrainz_ids, []) AS musicbrainz_ids,
+    coalesce(records.archive_ids, []) AS archive_ids,
+    k.title,
+    coalesce(k.artists, []) AS artists,
+    records.label,
+    records.catalog_number,
+    records.matrix,
+    records.date,
+    rights.us_recording_status,
+    rights.us_recording_expires,
+    rights.eu_recording_status,
+    rights.eu_recording_expires,
+    rights.us_composition_status,
+    rights.us_composition_expires,
+    rights.eu_composition_status,
+    rights.eu_composition_expires,
+    -- free to preserve and share: the recording and the work both public domain
+    rights.us_both_status AS us_free_to_share,
+    rights.eu_both_status AS eu_free_to_share,
+    coalesce(live.holdings, []) AS holdings,
+    k.status,
+    k.risk_level,
+    k.score,
+    k.reasons,
+    coalesce(evidence.evidence_urls, []) AS evidence_urls,
+    -- for the HTML page and the search evidence, not in the files
+    k.year,
+    k.public_domain_in
+FROM at_risk AS k
+LEFT JOIN records USING (cluster_id)
+LEFT JOIN live USING (cluster_id)
+LEFT JOIN evidence USING (cluster_id)
+LEFT JOIN rights USING (cluster_id)
+ORDER BY k.score DESC, k.cluster_id
+"""
+
+
+def gather(con: duckdb.DuckDBPyConnection) -> None:
+    """Build the temporary table `acquisition`, in list order, for this connection's reports."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {AT_RISK_SQL}")
+
+
+def write_acquisition(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: str | None
+) -> list[Path]:
+    """Write the CSV, JSON and Parquet acquisition lists from the gathered table."""
+    columns = ", ".join(ACQUISITION_COLUMNS)
+    # Scanning a table keeps its insertion order, which is the list's order.
+    rows = f"SELECT {columns} FROM {TABLE}"
+    csv_cells = ", ".join(
+        c if c in NUMBER_COLUMNS else csv_text(c, is_list=c in LIST_COLUMNS)
+        for c in ACQUISITION_COLUMNS
+    )
+    written = [
+        copy_csv(con, f"SELECT {csv_cells} FROM {TABLE}", out_dir / CSV_NAME),
+        _write_json(con, rows, as_of, out_dir / JSON_NAME),
+        copy_to(con, rows, out_dir / PARQUET_NAME, "FORMAT parquet, COMPRESSION zstd"),
+    ]
+    return written
+
+
+def acquisition_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The acquisition list as dicts (for small databases and tests): ACQUISITION_COLUMNS."""
+    gather(con)
+    cursor = con.execute(f"SELECT {', '.join(ACQUISITION_COLUMNS)} FROM {TABLE}")
+    return [dict(zip(ACQUISITION_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _write_json(con: duckdb.DuckDBPyConnection, rows: str, as_of: str | None, path: Path) -> Path:
+    """The JSON document: its header by hand, its rows streamed by DuckDB."""
+    db_path = scalar(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    header = {
+        "generated_from": Path(str(db_path)).name if db_path else "",
+        "as_of": as_of,
+        "columns": list(ACQUISITION_COLUMNS),
+    }
+    with replacing(path) as tmp:
+        array = tmp.with_name(tmp.name + ".rows")
+        try:
+            copy_json_array(con, rows, array)
+            with tmp.open("w", encoding="utf-8") as out:
+                out.write(json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": ')
+                with array.open(encoding="utf-8") as body:
+                    while chunk := body.read(1 << 20):
+                        out.write(chunk)
+                out.write("}\n")
+        finally:
+            array.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,84 @@
+"""Report files written by DuckDB itself from SQL, so that millions of rows stream to disk
+without becoming Python objects, and a file is replaced only once it is whole.
+
+CSV cells that a spreadsheet program would run as a formula (CSV injection) are neutralised
+with a leading apostrophe, in SQL as the rows stream (`neutralised`), with the same rule as
+`neutralise_formula` for cells built in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# Cells starting with these are run as formulas by spreadsheet programs (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = "^[=+@\\t\\r-]"  # the same characters, as an RE2 pattern for DuckDB
+
+
+def neutralise_formula(cell: str) -> str:
+    """Prefix an apostrophe to a cell a spreadsheet would run as a formula (CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def neutralised(expr: str) -> str:
+    """SQL for the text `expr` as a safe CSV cell: `neutralise_formula`, in DuckDB."""
+    return (
+        f"CASE WHEN regexp_matches({expr}, '{_FORMULA_START}') THEN '''' || {expr} ELSE {expr} END"
+    )
+
+
+def csv_text(column: str, *, is_list: bool = False) -> str:
+    """SQL for one CSV column: a list ';'-joined, then neutralised; named as the column."""
+    expr = f"array_to_string({column}, ';')" if is_list else column
+    return f"{neutralised(expr)} AS {column}"
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path` in one step, so a
+    reader never sees half a file and a failure leaves the previous file as it was."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def copy_to(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    path: Path,
+    options: str,
+    params: dict[str, object] | None = None,
+) -> Path:
+    """`COPY (select) TO path (options)`, atomically; `params` bind the select's $names."""
+    with replacing(path) as tmp:
+        con.execute(f"COPY ({select}) TO '{_quoted(tmp)}' ({options})", params or {})
+    return path
+
+
+def copy_csv(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    path: Path,
+    params: dict[str, object] | None = None,
+) -> Path:
+    """A UTF-8 CSV with a header row; NULL is an empty cell. The select neutralises its text."""
+    return copy_to(con, select, path, "FORMAT csv, HEADER true, DELIMITER ','", params)
+
+
+def copy_json_array(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> None:
+    """The rows of `select` as a JSON array of objects, one row per line (not atomic: the
+    caller wraps it into a document)."""
+    con.execute(f"COPY ({select}) TO '{_quoted(path)}' (FORMAT json, ARRAY true)")
+
+
+def _quoted(path: Path) -> str:
+    """A path inside a SQL string literal (COPY takes no parameter for its target)."""
+    return str(path).replace("'", "''")
