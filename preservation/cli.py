@@ -20,6 +20,7 @@ from rich.table import Table
 
 from preservation import __version__, rights, store
 from preservation.assess import assess
+from preservation.demand import load_demand
 from preservation.errors import PreservationError
 from preservation.harvest import harvest_folder, harvest_live
 from preservation.link import DEFAULT_ACCEPT, DEFAULT_REVIEW, LinkOptions, LinkResult, link
@@ -422,9 +423,26 @@ def link_evaluate_command(
 
 @app.command("assess")
 @friendly_errors
-def assess_command(db: DbOption = None, as_of: AsOfOption = None) -> None:
+def assess_command(
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    demand: Annotated[
+        Path | None,
+        typer.Option(
+            help="Listens per MusicBrainz recording (ListenBrainz popularity: .json, .csv or "
+            ".parquet with recording_mbid, total_listen_count); replaces the stored demand "
+            "and raises the score of recordings people still listen to.",
+        ),
+    ] = None,
+) -> None:
     """Compute rights status and risk of loss for every cluster."""
     with closing(store.connect(db)) as con:
+        if demand is not None:
+            loaded = load_demand(con, demand)
+            out.print(
+                f"demand: {loaded.loaded:,} recordings from {loaded.source}"
+                + (f", {loaded.quarantined} rows quarantined" if loaded.quarantined else "")
+            )
         result = assess(con, as_of.date() if as_of else None)
     out.print(f"{result.clusters} clusters assessed as of {result.as_of}: {result.at_risk} at risk")
 
