@@ -32,23 +32,24 @@ musicbrainz-contributions.csv
                        joined only through other records of the cluster
 
     Every cell a spreadsheet would run as a formula (starting with = + - @, a tab or a
-    carriage return) is neutralised with a leading apostrophe, exactly as
-    `preservation.report.neutralise_formula` does for the acquisition list; the rest of the
-    cell is unchanged. The order is that of the cells as written.
+    carriage return) is neutralised with a leading apostrophe, in SQL as the rows stream, by
+    the rule of `report_files.neutralise_formula` that every report uses; the rest of the
+    cell is unchanged. The order is that of the cells as written. `CONTRIBUTIONS_SQL` gives
+    the same rows, not neutralised, for other uses.
 
 url_relationship rows
     One per (MusicBrainz recording or release, archive item) in the same cluster when none of
     the entity's url relationships (live or ended: an ended one was ended by an editor, for a
     reason) points at the item. Only items with a live copy are proposed (a dark Internet
     Archive item or a loc.gov item with restricted access is no copy to point to), and only
-    from the archives in `ARCHIVE_RELATIONSHIPS` below. URLs are compared on a key: scheme
-    (http, https), a leading 'www.', the host's case, the query, the fragment and trailing
-    slashes are ignored, and an archive.org URL /details/<identifier> or /download/<identifier>
-    ... becomes 'archive.org/details/<identifier>' (the archive identifier is what names the
-    item). So https://www.loc.gov/item/jukebox-879940/ and http://loc.gov/item/jukebox-879940
-    are one item, as are https://archive.org/details/X and http://www.archive.org/download/X/a.mp3.
-    The query can be ignored because the keys are only ever compared with archive item pages,
-    which name their item in the path.
+    from the archives listed in `archive_relationships` in the SQL below. URLs are compared
+    on a key: scheme (http, https), a leading 'www.', the host's case, the query, the
+    fragment and trailing slashes are ignored, and an archive.org URL /details/<identifier>
+    or /download/<identifier>... becomes 'archive.org/details/<identifier>' (the archive
+    identifier is what names the item). So https://www.loc.gov/item/jukebox-879940/ and
+    http://loc.gov/item/jukebox-879940 are one item, as are https://archive.org/details/X and
+    http://www.archive.org/download/X/a.mp3. The query can be ignored because the keys are
+    only ever compared with archive item pages, which name their item in the path.
 
 date rows
     One per MusicBrainz recording with no date (year unknown) in a cluster where another
@@ -61,11 +62,11 @@ date rows
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import duckdb
+
+from preservation.report_files import copy_csv, csv_text
 
 CONTRIBUTIONS_NAME = "musicbrainz-contributions.csv"
 
@@ -94,10 +95,16 @@ archive_relationships (source, relationship_type) AS (
     VALUES ('internetarchive', 'download for free'),
            ('loc', 'free streaming')
 ),
+-- Only a cluster of two records or more can teach MusicBrainz something; most clusters hold
+-- one record, so they are set aside first, before any other table is read.
+shared AS (
+    SELECT cluster_id FROM clusters GROUP BY cluster_id HAVING count(*) > 1
+),
 members AS (
     SELECT c.cluster_id, r.record_id, r.source, r.kind, r.source_id, r.title, r.date, r.year,
            r.date_source, r.page_url
     FROM clusters AS c JOIN recordings AS r USING (record_id)
+    WHERE c.cluster_id IN (SELECT cluster_id FROM shared)
 ),
 musicbrainz AS (
     SELECT * FROM members WHERE source = 'musicbrainz' AND kind IN ('recording', 'release')
@@ -116,9 +123,8 @@ items AS (
 -- no fragment).
 urls AS (
     SELECT record_id,
-           regexp_replace(lower(regexp_extract(url, '^(?i:https?://)?([^/?#]*)', 1)),
-                          '^www\\.', '') AS host,
-           regexp_extract(url, '^(?i:https?://)?[^/?#]*([^?#]*)', 1) AS path
+           regexp_extract(url, '^(?i:https?://)?(?i:www\\.)?([^/?#]*)([^?#]*)',
+                          ['host', 'path']) AS url
     FROM (
         SELECT record_id, trim(page_url) AS url FROM items
         UNION ALL
@@ -132,10 +138,11 @@ urls AS (
 url_keys AS (
     SELECT DISTINCT
         record_id,
-        CASE WHEN host = 'archive.org' AND regexp_matches(path, '^/(details|download)/[^/]+')
+        CASE WHEN lower(url.host) = 'archive.org'
+                  AND regexp_matches(url.path, '^/(details|download)/[^/]')
              THEN 'archive.org/details/'
-                  || regexp_extract(path, '^/(?:details|download)/([^/]+)', 1)
-             ELSE host || rtrim(path, '/')
+                  || regexp_extract(url.path, '^/(?:details|download)/([^/]+)', 1)
+             ELSE lower(url.host) || rtrim(url.path, '/')
         END AS key
     FROM urls
 ),
@@ -189,30 +196,33 @@ matched AS (
      AND l.record_b = greatest(c.mb_record, c.other_record)
     GROUP BY c.mb_record, c.other_record
 ),
-cells AS (
-    SELECT
-        c.contribution,
-        c.kind AS entity_type,
-        c.source_id AS mbid,
-        'https://musicbrainz.org/' || c.kind || '/' || c.source_id AS musicbrainz_url,
-        c.title,
-        c."add",
-        c.relationship_type::VARCHAR AS relationship_type,
-        c.other_record AS source_record,
-        c.evidence_url,
-        c.date_source::VARCHAR AS date_source,
-        c.cluster_id,
-        coalesce(m.matched_by, 'same cluster') AS matched_by
+contributions_with_links AS (
+    SELECT c.*, coalesce(m.matched_by, 'same cluster') AS matched_by
     FROM contributions AS c
     LEFT JOIN matched AS m USING (mb_record, other_record)
 )
--- Every cell a spreadsheet would run as a formula gets a leading apostrophe (CSV injection),
--- as report.neutralise_formula does; COLUMNS(*) applies this to each column in turn.
-SELECT CASE WHEN left(COLUMNS(*), 1) IN ('=', '+', '-', '@', chr(9), chr(13))
-            THEN '''' || COLUMNS(*)
-            ELSE COLUMNS(*)
-       END
-FROM cells
+SELECT
+    contribution,
+    kind AS entity_type,
+    source_id AS mbid,
+    'https://musicbrainz.org/' || kind || '/' || source_id AS musicbrainz_url,
+    title,
+    "add",
+    relationship_type::VARCHAR AS relationship_type,
+    other_record AS source_record,
+    evidence_url,
+    date_source::VARCHAR AS date_source,
+    cluster_id,
+    matched_by
+FROM contributions_with_links
+ORDER BY contribution, mbid, "add", entity_type, source_record
+"""
+
+# The file: CONTRIBUTIONS_SQL with every text cell a spreadsheet would run as a formula
+# neutralised (report_files.csv_text), as the rows stream, in the same order.
+CSV_SQL = f"""
+SELECT {", ".join(csv_text(column) for column in CONTRIBUTION_COLUMNS)}
+FROM ({CONTRIBUTIONS_SQL})
 ORDER BY contribution, mbid, "add", entity_type, source_record
 """
 
@@ -220,16 +230,9 @@ ORDER BY contribution, mbid, "add", entity_type, source_record
 def write_contributions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     """Write out_dir/musicbrainz-contributions.csv and return its path.
 
-    DuckDB streams the query to a temporary file beside the report, which then replaces the
-    report in one step: a reader never sees half a file, and a failed run leaves the previous
-    report in place.
+    DuckDB streams the rows to a temporary file beside the report, which then replaces the
+    report in one step (report_files.copy_csv): a reader never sees half a file, and a failed
+    run leaves the previous report as it was.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / CONTRIBUTIONS_NAME
-    temporary = out_dir / f".{CONTRIBUTIONS_NAME}.{uuid.uuid4().hex}.tmp"
-    try:
-        con.sql(CONTRIBUTIONS_SQL).write_csv(str(temporary), header=True)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return copy_csv(con, CSV_SQL, out_dir / CONTRIBUTIONS_NAME)
