@@ -22,10 +22,12 @@ test: $(STAMP)
 # Scale benchmarks on synthetic dump-shaped data: `make bench SIZES=1e5,1e6` for a quick run.
 SIZES ?= 1e5,1e6,1e7
 LINK_SIZES ?= 1e5,1e6
+ASSESS_SIZES ?= 1e6,1e7
 bench: $(STAMP)
 	$(BIN)/python -m bench --sizes $(SIZES)
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.link --sizes $(LINK_SIZES)
+	$(BIN)/python -m bench.assess --sizes $(ASSESS_SIZES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check preservation tests bench

@@ -1,0 +1,193 @@
+"""Assess + report benchmark: `python -m bench.assess [--sizes 1e5,1e6,1e7]` (part of `make bench`).
+
+`assess.assess` and then `report.write_reports` on SYNTHETIC clusters (bench/synthetic_assess.py:
+the tables assess reads, generated directly at each size and cached under bench/data/). Each
+measurement runs in its own process on its own copy of the cached database, so its peak RSS
+is its own and every run starts from the same tables. Figures: seconds for assess and for
+report, clusters per second, peak RSS (after assess, and overall), the size of the reports.
+
+Baseline, in the same run on the same database: the floor, one SQL statement doing the least
+any assess must do (join clusters to recordings and to holdings, per cluster the records, the
+earliest year and the distinct platforms, written to a table). Results are printed and written
+to bench/results/assess.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from bench import child
+from bench.synthetic_assess import GENERATOR_VERSION, cached_database
+
+HERE = Path(__file__).parent
+AS_OF = date(2026, 11, 23)
+TARGET_SECONDS = 60.0
+TARGET_RSS_MB = 4 * 1024
+TARGET = "assess + report < 60 s and < 4 GiB at 1e7"
+
+FLOOR_SQL = """
+CREATE TABLE floor_facts AS
+WITH records AS (
+    SELECT c.cluster_id, count(*) AS records, min(r.year) AS year
+    FROM clusters c JOIN recordings r USING (record_id)
+    GROUP BY c.cluster_id
+),
+copies AS (
+    SELECT c.cluster_id, list_distinct(list(h.platform)) AS platforms
+    FROM clusters c JOIN holdings h USING (record_id)
+    GROUP BY c.cluster_id
+)
+SELECT * FROM records LEFT JOIN copies USING (cluster_id)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.assess", description=__doc__)
+    parser.add_argument("--sizes", default="1e5,1e6,1e7", help="clusters per run")
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    runs = []
+    for size in (int(float(s)) for s in args.sizes.split(",")):
+        db, generated = cached_database(args.data, size)
+        rows: dict[str, int] = generated["rows"]  # type: ignore[assignment]
+        load = round(os.getloadavg()[0], 1)
+        floor = child.measure("bench.assess", "floor", db)
+        run = child.measure("bench.assess", "assess", db)
+        total = run["assess_s"] + run["report_s"]
+        row = {
+            "clusters": run["clusters"],
+            "records": rows["recordings"],
+            "holdings": rows["holdings"],
+            "db_mb": generated["db_mb"],
+            "generate_s": generated["generate_s"],
+            "floor_s": floor["seconds"],
+            "floor_peak_rss_mb": floor["peak_rss_mb"],
+            **{k: v for k, v in run.items() if k != "clusters"},
+            "total_s": round(total, 1),
+            "clusters_per_s": round(run["clusters"] / total) if total else None,
+            "ratio_to_floor": round(total / floor["seconds"], 1) if floor["seconds"] else None,
+            "within_target": total < TARGET_SECONDS and run["peak_rss_mb"] < TARGET_RSS_MB,
+            "load_average_1m": load,
+        }
+        runs.append(row)
+        print(json.dumps(row), flush=True)
+    write_results(args.out, runs)
+
+
+def worker(what: str, db: str) -> None:
+    """Measure `what` (floor | assess) on a private copy of the database `db`."""
+    from preservation import store
+
+    with tempfile.TemporaryDirectory(dir=Path(db).parent, prefix="assess-run-") as tmp:
+        copy = Path(tmp) / "bench.duckdb"
+        shutil.copyfile(db, copy)
+        con = store.connect(copy)
+        try:
+            result = _floor(con) if what == "floor" else _assess_and_report(con, Path(tmp))
+        finally:
+            con.close()
+    print(json.dumps(result))
+
+
+def _floor(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    started = time.perf_counter()
+    con.execute(FLOOR_SQL)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "clusters": con.execute("SELECT count(*) FROM floor_facts").fetchone()[0],
+    }
+
+
+def _assess_and_report(con: duckdb.DuckDBPyConnection, tmp: Path) -> dict[str, object]:
+    from preservation.assess import assess
+    from preservation.report import write_reports
+
+    started = time.perf_counter()
+    result = assess(con, as_of=AS_OF)
+    assessed = time.perf_counter()
+    assess_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the peak so far
+    out = tmp / "reports"
+    write_reports(con, out)
+    reported = time.perf_counter()
+    files = [p for p in out.rglob("*") if p.is_file()]
+    return {
+        "clusters": result.clusters,
+        "at_risk": result.at_risk,
+        "assess_s": round(assessed - started, 2),
+        "report_s": round(reported - assessed, 2),
+        "assess_peak_rss_mb": round(assess_rss / 1024),
+        "report_files": len(files),
+        "reports_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
+        "risk_rows": con.execute("SELECT count(*) FROM risk").fetchone()[0],
+    }
+
+
+def write_results(out: Path, runs: list[dict[str, object]]) -> None:
+    machine = child.machine(
+        f"SYNTHETIC clusters (bench/synthetic_assess.py, generator v{GENERATOR_VERSION}); "
+        f"code at {_code_version()}"
+    )
+    header = (
+        "| clusters | records | holdings | db MB | floor s | assess s | report s "
+        "| assess + report s | clusters/s | ratio to floor | peak RSS MB after assess "
+        "| peak RSS MB | floor peak RSS MB | reports MB | at risk | within target | load |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|---:|\n"
+    )
+    rows = "".join(
+        f"| {r['clusters']:,} | {r['records']:,} | {r['holdings']:,} | {r['db_mb']:,} "
+        f"| {r['floor_s']} | {r['assess_s']} | {r['report_s']} | {r['total_s']} "
+        f"| {r['clusters_per_s']:,} | {r['ratio_to_floor']} | {r['assess_peak_rss_mb']:,} "
+        f"| {r['peak_rss_mb']:,} | {r['floor_peak_rss_mb']:,} | {r['reports_mb']:,} "
+        f"| {r['at_risk']:,} | {'yes' if r['within_target'] else 'no'} "
+        f"| {r['load_average_1m']} |\n"
+        for r in runs
+    )
+    note = (
+        f"Target: {TARGET} clusters (peak RSS of the process doing both). "
+        f"DuckDB memory_limit {os.environ.get('PRESERVATION_MEMORY_LIMIT') or '2GB'} "
+        "($PRESERVATION_MEMORY_LIMIT). Baseline (floor): one CREATE TABLE AS joining clusters "
+        "to recordings and holdings, per cluster the record count, earliest year and distinct "
+        "platforms, on the same database in the same run; ratio = (assess + report) / floor. "
+        "`load`: the 1-minute load average when the size started (other work on the machine "
+        "slows every figure)."
+    )
+    child.write_results(out, "assess", "assess + report", machine, runs, header + rows, note)
+
+
+def _code_version() -> str:
+    """The commit measured, and whether preservation/ had uncommitted changes."""
+    git = ["git", "-C", str(HERE.parent)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "preservation"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
+    return f"commit {commit}" + (" with uncommitted changes in preservation/" if dirty else "")
+
+
+if __name__ == "__main__":
+    main()
