@@ -58,32 +58,33 @@ members AS (
     JOIN clusters AS c USING (cluster_id)
     JOIN recordings AS r USING (record_id)
 ),
--- Every stored response a record was read from: each is a search that found it.
+-- Every stored response a record was read from: each is a search that found it. Lists are
+-- sorted after aggregating (list_sort), not by an ordered aggregate, which cannot spill to
+-- disk and ran out of memory at ten million clusters.
 fetched AS (
     SELECT m.record_id,
-           list({'request': s.request, 'fetched_at': s.fetched_at}
-                ORDER BY s.fetched_at, s.request) AS read_from
+           list_sort(list({'fetched_at': s.fetched_at, 'request': s.request})) AS read_from
     FROM (SELECT record_id, source, unnest(raw_keys) AS key FROM members) AS m
     JOIN raw_records AS s USING (source, key)
     GROUP BY m.record_id
 ),
 found AS (
     SELECT m.cluster_id,
-           list({'record_id': m.record_id, 'source': m.source, 'title': m.title,
-                 'date': m.date, 'page_url': m.page_url,
-                 'read_from': coalesce(f.read_from, [])} ORDER BY m.record_id) AS found,
+           list_sort(list({'record_id': m.record_id, 'source': m.source, 'title': m.title,
+                           'date': m.date, 'page_url': m.page_url,
+                           'read_from': coalesce(f.read_from, [])})) AS found,
            list(DISTINCT m.source) AS found_in
     FROM members AS m LEFT JOIN fetched AS f USING (record_id)
     GROUP BY m.cluster_id
 ),
 copies AS (
     SELECT k.cluster_id,
-           list({'url': h.url, 'platform': h.platform, 'access_class': h.access_class,
-                 'live': h.live, 'status_note': h.status_note}
-                ORDER BY h.url, h.relation_type) AS holdings,
-           list(DISTINCT h.platform ORDER BY h.platform) FILTER (
+           list_sort(list({'url': h.url, 'platform': h.platform,
+                           'access_class': h.access_class, 'live': h.live,
+                           'status_note': h.status_note})) AS holdings,
+           list_sort(list_distinct(list(h.platform) FILTER (
                WHERE h.live AND h.closed_garden AND h.access_class <> 'catalogue_only'
-           ) AS commercially_available
+           ))) AS commercially_available
     FROM candidates AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
     GROUP BY k.cluster_id
 ),
