@@ -14,7 +14,6 @@ to bench/results/assess.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -53,12 +52,9 @@ SELECT * FROM records LEFT JOIN copies USING (cluster_id)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.assess", description=__doc__)
-    parser.add_argument("--sizes", default="1e5,1e6,1e7", help="clusters per run")
-    parser.add_argument("--data", type=Path, default=HERE / "data")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = child.sized_arguments(
+        "python -m bench.assess", __doc__, "1e5,1e6,1e7", "clusters per run", HERE
+    )
     if args.worker:
         worker(*args.worker)
         return

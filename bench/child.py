@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -56,3 +57,16 @@ def write_results(
     )
     (out / f"{name}.md").write_text(text)
     print(text)
+
+
+def sized_arguments(
+    prog: str, doc: str | None, sizes: str, unit: str, here: Path
+) -> argparse.Namespace:
+    """The options of a benchmark run at several sizes: --sizes, --data, --out, and the hidden
+    --worker WHAT PATH by which `measure` runs one measurement in a child process."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
+    parser.add_argument("--sizes", default=sizes, help=unit)
+    parser.add_argument("--data", type=Path, default=here / "data")
+    parser.add_argument("--out", type=Path, default=here / "results")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()

@@ -11,7 +11,6 @@ truth. Results are printed and written to bench/results/link.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -31,12 +30,9 @@ FROM read_parquet(?)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.link", description=__doc__)
-    parser.add_argument("--sizes", default="1e5,1e6", help="catalogue records per side")
-    parser.add_argument("--data", type=Path, default=HERE / "data")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = child.sized_arguments(
+        "python -m bench.link", __doc__, "1e5,1e6", "catalogue records per side", HERE
+    )
     if args.worker:
         worker(*args.worker)
         return

@@ -197,46 +197,26 @@ def expected_rows(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
 
 
 @pytest.mark.parametrize(
-    "related",
+    ("item", "related", "relation"),
     [
-        HIPPO_URL,
-        f"http://archive.org/details/{HIPPO_ID}",
-        f"https://www.archive.org/details/{HIPPO_ID}/",
-        f"HTTP://WWW.Archive.org/details/{HIPPO_ID}",
-        f"https://archive.org/download/{HIPPO_ID}/{HIPPO_ID}.mp3",
-        f"https://archive.org/details/{HIPPO_ID}?tab=about#reviews",
-        f" {HIPPO_URL} ",
+        (HIPPO, HIPPO_URL, "download for free"),
+        (HIPPO, f"http://archive.org/details/{HIPPO_ID}", "download for free"),
+        (HIPPO, f"https://www.archive.org/details/{HIPPO_ID}/", "download for free"),
+        (HIPPO, f"HTTP://WWW.Archive.org/details/{HIPPO_ID}", "download for free"),
+        (HIPPO, f"https://archive.org/download/{HIPPO_ID}/{HIPPO_ID}.mp3", "download for free"),
+        (HIPPO, f"https://archive.org/details/{HIPPO_ID}?tab=about#reviews", "download for free"),
+        (HIPPO, f" {HIPPO_URL} ", "download for free"),
+        (JUKEBOX, JUKEBOX_URL, "free streaming"),
+        (JUKEBOX, "http://www.loc.gov/item/jukebox-879940/", "free streaming"),
+        (JUKEBOX, "https://loc.gov/item/jukebox-879940", "free streaming"),
+        (JUKEBOX, "http://loc.gov/item/jukebox-879940//", "free streaming"),
     ],
 )
 def test_item_already_related_gives_no_row(
-    sample_db: duckdb.DuckDBPyConnection, tmp_path: Path, related: str
+    sample_db: duckdb.DuckDBPyConnection, tmp_path: Path, item: str, related: str, relation: str
 ) -> None:
     con = build(
-        sample_db,
-        tmp_path / "t.duckdb",
-        [[ANGEL, HIPPO]],
-        holdings=[(ANGEL, related, "download for free")],
-    )
-    assert write(con, tmp_path / "out") == []
-
-
-@pytest.mark.parametrize(
-    "related",
-    [
-        JUKEBOX_URL,
-        "http://www.loc.gov/item/jukebox-879940/",
-        "https://loc.gov/item/jukebox-879940",
-        "http://loc.gov/item/jukebox-879940//",
-    ],
-)
-def test_loc_item_already_related_gives_no_row(
-    sample_db: duckdb.DuckDBPyConnection, tmp_path: Path, related: str
-) -> None:
-    con = build(
-        sample_db,
-        tmp_path / "t.duckdb",
-        [[ANGEL, JUKEBOX]],
-        holdings=[(ANGEL, related, "free streaming")],
+        sample_db, tmp_path / "t.duckdb", [[ANGEL, item]], holdings=[(ANGEL, related, relation)]
     )
     assert write(con, tmp_path / "out") == []
 
