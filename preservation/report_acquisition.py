@@ -94,29 +94,33 @@ held AS (
     SELECT c.cluster_id, h.*
     FROM at_risk AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
 ),
+-- Lists are made distinct and sorted after aggregating, not by ordered aggregates, which
+-- cannot spill to disk and run out of memory with millions of at-risk clusters.
 records AS (
     SELECT
         cluster_id,
-        list(DISTINCT source_id ORDER BY source_id)
-            FILTER (WHERE source = 'musicbrainz') AS musicbrainz_ids,
-        list(DISTINCT source_id ORDER BY source_id)
-            FILTER (WHERE source IN ('internetarchive', 'loc')) AS archive_ids,
-        string_agg(DISTINCT label, '; ' ORDER BY label) AS label,
-        string_agg(DISTINCT catalog_number, '; ' ORDER BY catalog_number) AS catalog_number,
-        string_agg(DISTINCT matrix, '; ' ORDER BY matrix) AS matrix,
+        list_sort(list_distinct(list(source_id) FILTER (WHERE source = 'musicbrainz')))
+            AS musicbrainz_ids,
+        list_sort(list_distinct(
+            list(source_id) FILTER (WHERE source IN ('internetarchive', 'loc'))
+        )) AS archive_ids,
+        nullif(array_to_string(list_sort(list_distinct(list(label))), '; '), '') AS label,
+        nullif(array_to_string(list_sort(list_distinct(list(catalog_number))), '; '), '')
+            AS catalog_number,
+        nullif(array_to_string(list_sort(list_distinct(list(matrix))), '; '), '') AS matrix,
         min(date) AS date
     FROM members
     GROUP BY cluster_id
 ),
 live AS (
-    SELECT cluster_id, list(DISTINCT holding ORDER BY holding) AS holdings
+    SELECT cluster_id, list_sort(list_distinct(list(holding))) AS holdings
     FROM (
         SELECT cluster_id, platform || ' (' || access_class || ')' AS holding FROM held WHERE live
     )
     GROUP BY cluster_id
 ),
 evidence AS (
-    SELECT cluster_id, list(DISTINCT url ORDER BY url) AS evidence_urls
+    SELECT cluster_id, list_sort(list_distinct(list(url))) AS evidence_urls
     FROM (
         SELECT cluster_id, url FROM held
         UNION ALL
