@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from preservation.errors import PreservationError
+from preservation.harvest import quarantine
 from preservation.store import scalar, transaction
 
 READERS = {".csv": "read_csv", ".json": "read_json", ".parquet": "read_parquet"}
@@ -72,17 +73,8 @@ def load_demand(con: duckdb.DuckDBPyConnection, path: Path) -> DemandResult:
             "WHERE problem IS NOT NULL ORDER BY line"
         ).fetchall()
         for line, problem, payload in bad:
-            con.execute(
-                "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, 'import', ?, ?, ?)",
-                [
-                    "demand",
-                    f"{path.name}:{line}",
-                    hashlib.sha256(payload.encode()).hexdigest(),
-                    problem,
-                    payload,
-                    run_id,
-                ],
-            )
+            key, sha = f"{path.name}:{line}", hashlib.sha256(payload.encode()).hexdigest()
+            quarantine(con, "demand", key, sha, "import", problem, payload, run_id)
         con.execute("DELETE FROM demand")
         con.execute(
             "INSERT INTO demand SELECT mbid, sum(listens), sum(listeners), ? "
