@@ -39,6 +39,7 @@ FOLDER = "search-evidence"
 RECORDINGS_NAME = "recordings.jsonl"
 SEARCHES_NAME = "searches.csv"
 BEFORE_US_1401 = 1972  # fixed before 15 Feb 1972: 17 U.S.C. § 1401(c)
+TABLE = "search_evidence"  # the temporary table the files are written from
 
 EVIDENCE_SQL = """
 WITH candidates AS (
@@ -127,19 +128,24 @@ def write_search_evidence(
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.json"):  # rewritten whole: no file from an earlier run stays
         stale.unlink()
-    sql = EVIDENCE_SQL
-    # one object per line
-    copy_to(con, sql, folder / RECORDINGS_NAME, "FORMAT json", {"before": BEFORE_US_1401})
-    copy_csv(con, SEARCHES_SQL, folder / SEARCHES_NAME)
-    linked: dict[str, str] = {}
-    if not listed:
-        return linked
-    cursor = con.execute(
-        f"SELECT * FROM ({sql}) WHERE list_contains($listed, cluster_id)",
-        {"before": BEFORE_US_1401, "listed": listed},
+    # Computed once: the JSON lines and the page's files are read from the same table, whose
+    # scan keeps the query's order.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {EVIDENCE_SQL}", {"before": BEFORE_US_1401}
     )
-    names = [d[0] for d in cursor.description]
-    for row in cursor.fetchall():
+    try:
+        # one object per line
+        copy_to(con, f"SELECT * FROM {TABLE}", folder / RECORDINGS_NAME, "FORMAT json")
+        copy_csv(con, SEARCHES_SQL, folder / SEARCHES_NAME)
+        cursor = con.execute(
+            f"SELECT * FROM {TABLE} WHERE list_contains($listed, cluster_id)", {"listed": listed}
+        )
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    linked: dict[str, str] = {}
+    for row in rows:
         record = dict(zip(names, row, strict=True))
         name = f"{_file_stem(record['cluster_id'])}.json"
         text = json.dumps(record, ensure_ascii=False, indent=2, default=str)
