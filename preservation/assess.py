@@ -254,7 +254,6 @@ class AssessResult:
     clusters: int
     at_risk: int
     as_of: date
-    verdicts: int = 0  # distinct rights verdicts decided (combinations of facts x jurisdiction)
 
 
 def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessResult:
@@ -288,7 +287,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
     clusters, at_risk = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE risk_level IN ('high', 'medium')) FROM risk"
     ).fetchall()[0]
-    return AssessResult(clusters=clusters, at_risk=at_risk, as_of=as_of, verdicts=verdicts.height)
+    return AssessResult(clusters=clusters, at_risk=at_risk, as_of=as_of)
 
 
 def _layer_verdicts(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
