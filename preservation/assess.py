@@ -45,85 +45,137 @@ DEMAND_BONUS = 10.0
 RISK_JURISDICTIONS = ("US", "EU")
 
 # What assess knows about each cluster. Each part is one aggregate over the cluster's records,
-# holdings or works, joined by cluster_id: set-based, so 10 million clusters take seconds.
+# holdings or works, joined by `cluster_key` (`_cluster_key`): set-based, and with aggregate
+# states of integers only, because at ten million clusters string states (a min over text, a
+# list of platform names) cost several times more than the joins themselves.
+# `holding_kinds` numbers the (platform, access class, closed) kinds of holdings, the most
+# common first: a cluster's live kinds are a bit set of the first 64 codes (`live_kinds`) plus
+# a list of any rarer ones (`rare_kinds`, hosts no platform table names), and each distinct
+# set is spelled out in names once (`kind_sets`), not once per cluster.
 CLUSTER_FACTS_SQL = """
 WITH records AS (
-    -- Text keys and a bit set rather than arg_min() over structs and lists: the same answers,
-    -- with aggregate states small enough not to spill at ten million clusters (4x faster).
-    SELECT c.cluster_id,
-           -- '<rank><record id>' of the record naming the cluster: a MusicBrainz recording
-           -- first, then items, then releases, titled before untitled, then by record id
-           min(CASE r.kind WHEN 'recording' THEN '0' WHEN 'item' THEN '1' ELSE '2' END
-               || CASE WHEN r.title IS NULL THEN '1' ELSE '0' END || r.record_id) AS naming,
+    SELECT {cluster_key} AS cluster_key,
+           -- the record naming the cluster: a MusicBrainz recording first, then items, then
+           -- releases, titled before untitled, then by a hash of the record id (a fixed
+           -- choice among equals); its row number, to fetch its title and artists
+           arg_min(r.rowid,
+                   (CASE r.kind WHEN 'recording' THEN 0 WHEN 'item' THEN 2 ELSE 4 END
+                    + CASE WHEN r.title IS NULL THEN 1 ELSE 0 END)::UBIGINT << 60
+                   | hash(r.record_id) >> 4) AS naming_row,
            min(r.year) AS year,
-           -- '<year, 5 digits><record id>': the earliest publication and the record giving it
-           min(printf('%05d', r.year) || r.record_id)
-               FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS publication,
+           min(r.year) FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published,
+           -- the record giving the earliest publication (ties: as above)
+           arg_min(r.record_id, r.year::UBIGINT << 40 | hash(r.record_id) >> 24)
+               FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published_by,
            min(r.year) FILTER (WHERE r.date_kind = 'recorded') AS recorded,
            -- bit i set: a record comes from source i of $sources
            bit_or(1 << (list_position($sources, r.source) - 1)) AS source_bits
     FROM clusters AS c JOIN recordings AS r USING (record_id)
-    GROUP BY c.cluster_id
+    GROUP BY cluster_key
 ),
 copies AS (
-    SELECT c.cluster_id,
-           list_sort(list_distinct(list(h.platform) FILTER (WHERE h.is_copy))) AS live_platforms,
-           list_sort(list_distinct(list(h.platform) FILTER (
-               WHERE h.is_copy AND h.access_class = 'open_archive'))) AS open_platforms,
-           list_sort(list_distinct(list(h.access_class) FILTER (WHERE h.is_copy)))
-               AS access_classes,
-           count(*) FILTER (WHERE h.is_copy) AS live_copies,
-           bool_and(coalesce(h.closed_garden, false)) FILTER (WHERE h.is_copy) AS all_closed,
-           list_sort(list_distinct(
-               list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')')
-               FILTER (WHERE NOT h.live))) AS gone
+    SELECT {cluster_key} AS cluster_key,
+           -- least(): the shift is computed before the filter applies, so kept in range
+           coalesce(bit_or(1::UBIGINT << least(k.code, 63)::UBIGINT)
+                    FILTER (WHERE h.is_copy AND k.code < 64), 0) AS live_kinds,
+           coalesce(list(k.code) FILTER (WHERE h.is_copy AND k.code >= 64), []) AS rare_kinds,
+           count(*) FILTER (WHERE h.is_copy) AS live_copies
     FROM clusters AS c
     JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) AS h
       USING (record_id)
-    GROUP BY c.cluster_id
+    JOIN holding_kinds AS k
+      ON  k.platform = h.platform AND k.access_class = h.access_class
+      AND k.closed = coalesce(h.closed_garden, false)
+    GROUP BY cluster_key
+),
+kind_sets AS (
+    SELECT live_kinds, rare_kinds,
+           list_sort(list_distinct(list_transform(codes, lambda c: $platforms[c + 1])))
+               AS live_platforms,
+           list_sort(list_distinct(list_transform(
+               list_filter(codes, lambda c: $classes[c + 1] = 'open_archive'),
+               lambda c: $platforms[c + 1]))) AS open_platforms,
+           list_sort(list_distinct(list_transform(codes, lambda c: $classes[c + 1])))
+               AS access_classes,
+           CASE WHEN len(codes) > 0
+                THEN list_bool_and(list_transform(codes, lambda c: $closed[c + 1])) END
+               AS all_closed
+    FROM (
+        SELECT live_kinds, rare_kinds,
+               list_concat(
+                   list_filter(range(64), lambda i: (live_kinds >> i::UBIGINT) & 1 = 1),
+                   list_sort(list_distinct(rare_kinds))) AS codes
+        FROM (SELECT DISTINCT live_kinds, rare_kinds FROM copies)
+    )
+),
+-- Holdings no longer live are few: gathered apart from the live ones.
+gone AS (
+    SELECT {cluster_key} AS cluster_key,
+           list_sort(list_distinct(
+               list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')'))) AS gone
+    FROM clusters AS c JOIN (SELECT * FROM holdings WHERE NOT live) AS h USING (record_id)
+    GROUP BY cluster_key
 ),
 -- The authors of the works recorded: the composition layer runs from the last one's death.
 -- A person with no death date may be alive; a group has no life to count from.
 writers AS (
-    SELECT c.cluster_id,
-           count(DISTINCT ww.artist_id) AS writers,
-           count(DISTINCT ww.artist_id) FILTER (
-               WHERE a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person') AS undated,
-           max(TRY_CAST(a.end_date[:4] AS INTEGER)) AS last_died
-    FROM clusters AS c
-    JOIN recording_works AS rw USING (record_id)
-    JOIN work_writers AS ww USING (work_id)
-    LEFT JOIN artists AS a USING (artist_id)
-    WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
-    GROUP BY c.cluster_id
+    SELECT cluster_key, count(*) AS writers, count(*) FILTER (WHERE undated) AS undated,
+           max(died) AS last_died
+    FROM (
+        SELECT DISTINCT {cluster_key} AS cluster_key, ww.artist_id,
+               a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person' AS undated,
+               TRY_CAST(a.end_date[:4] AS INTEGER) AS died
+        FROM clusters AS c
+        JOIN recording_works AS rw USING (record_id)
+        JOIN work_writers AS ww USING (work_id)
+        LEFT JOIN artists AS a USING (artist_id)
+        WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
+    )
+    GROUP BY cluster_key
 ),
 listened AS (
-    SELECT c.cluster_id, sum(d.listens) AS demand
+    SELECT {cluster_key} AS cluster_key, sum(d.listens) AS demand
     FROM clusters AS c
     JOIN recordings AS r USING (record_id)
     JOIN demand AS d ON d.recording_mbid = r.source_id
     WHERE r.source = 'musicbrainz' AND r.kind = 'recording'
-    GROUP BY c.cluster_id
+    GROUP BY cluster_key
 )
-SELECT r.cluster_id, n.title, n.artists, r.year,
-       CAST(r.publication[:5] AS INTEGER) AS published, r.publication[6:] AS published_by,
+SELECT {cluster_id} AS cluster_id, n.title, n.artists, r.year, r.published, r.published_by,
        r.recorded,
        list_filter($sources, lambda source, i: (r.source_bits >> (i - 1)) & 1 = 1) AS sources,
        coalesce(w.writers, 0) AS writers,
        CASE WHEN w.undated = 0 THEN w.last_died END AS last_died,
-       coalesce(k.live_platforms, []) AS live_platforms,
-       coalesce(k.open_platforms, []) AS open_platforms,
-       coalesce(k.access_classes, []) AS access_classes,
+       coalesce(s.live_platforms, []) AS live_platforms,
+       coalesce(s.open_platforms, []) AS open_platforms,
+       coalesce(s.access_classes, []) AS access_classes,
        coalesce(k.live_copies, 0) AS live_copies,
-       k.all_closed,
-       coalesce(k.gone, []) AS gone,
+       s.all_closed,
+       coalesce(g.gone, []) AS gone,
        l.demand
 FROM records AS r
-JOIN recordings AS n ON n.record_id = r.naming[3:]
-LEFT JOIN copies AS k USING (cluster_id)
-LEFT JOIN writers AS w USING (cluster_id)
-LEFT JOIN listened AS l USING (cluster_id)
+JOIN recordings AS n ON n.rowid = r.naming_row
+LEFT JOIN copies AS k USING (cluster_key)
+LEFT JOIN kind_sets AS s USING (live_kinds, rare_kinds)
+LEFT JOIN gone AS g USING (cluster_key)
+LEFT JOIN writers AS w USING (cluster_key)
+LEFT JOIN listened AS l USING (cluster_key)
 """
+
+HOLDING_KINDS_SQL = """
+CREATE OR REPLACE TEMP TABLE holding_kinds AS
+SELECT (row_number() OVER (ORDER BY holdings DESC, platform, access_class, closed) - 1)::INTEGER
+           AS code,
+       platform, access_class, closed
+FROM (
+    SELECT platform, access_class, coalesce(closed_garden, false) AS closed, count(*) AS holdings
+    FROM holdings GROUP BY ALL
+)
+"""
+
+# Cluster ids as `link` makes them ('c' and 12 hex digits) are numbers in disguise: grouping
+# by the number is several times faster than by the text. Other ids are grouped as text.
+LINK_CLUSTER_ID = "c[0-9a-f]{12}"
 
 # Every verdict for every combination of facts present: the recording and composition layers
 # from the engine (layer_verdicts), and `both`, free to preserve and share, from the two.
@@ -265,10 +317,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
     with transaction(con):
         with progress.step("assess: gathering facts per cluster"):
             con.execute("DELETE FROM cluster_facts")
-            con.execute(
-                f"INSERT INTO cluster_facts BY NAME {CLUSTER_FACTS_SQL}",
-                {"sources": sorted(SOURCES)},
-            )
+            _insert_cluster_facts(con)
         with progress.step("assess: rights"):
             verdicts = _layer_verdicts(con, as_of)
             con.execute("DELETE FROM rights_verdicts")
@@ -288,6 +337,41 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
         "SELECT count(*), count(*) FILTER (WHERE risk_level IN ('high', 'medium')) FROM risk"
     ).fetchall()[0]
     return AssessResult(clusters=clusters, at_risk=at_risk, as_of=as_of)
+
+
+def _insert_cluster_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """cluster_facts from the clusters, their records, holdings, works and demand."""
+    con.execute(HOLDING_KINDS_SQL)  # inside assess's transaction: gone with it on failure
+    kinds = con.execute(
+        "SELECT platform, access_class, closed FROM holding_kinds ORDER BY code"
+    ).fetchall()
+    cluster_key, cluster_id = _cluster_key(con)
+    sql = CLUSTER_FACTS_SQL.replace("{cluster_key}", cluster_key).replace(
+        "{cluster_id}", cluster_id
+    )
+    con.execute(
+        f"INSERT INTO cluster_facts BY NAME {sql}",
+        {
+            "sources": sorted(SOURCES),
+            "platforms": [k[0] for k in kinds],
+            "classes": [k[1] for k in kinds],
+            "closed": [k[2] for k in kinds],
+        },
+    )
+    con.execute("DROP TABLE holding_kinds")
+
+
+def _cluster_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """SQL for the key to group a cluster's rows by (over `clusters AS c`), and for its id
+    from that key: the number a link-made id spells, or else the id itself."""
+    other = scalar(
+        con,
+        "SELECT count(*) FROM clusters WHERE NOT regexp_full_match(cluster_id, ?)",
+        [LINK_CLUSTER_ID],
+    )
+    if other:
+        return "c.cluster_id", "r.cluster_key"
+    return "('0x' || c.cluster_id[2:])::UBIGINT", "printf('c%012x', r.cluster_key)"
 
 
 def _layer_verdicts(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:

@@ -221,3 +221,69 @@ def test_a_failing_assessment_leaves_the_previous_one_whole(
     assert rows(con, "SELECT * FROM risk ORDER BY cluster_id") == before
     assert rows(con, "SELECT count(*) FROM rights_verdicts") == verdicts
     assert rows(con, "SELECT DISTINCT as_of FROM rights_status") == [(AS_OF,)]
+
+
+FACT_COLUMNS = (
+    "title, artists, year, published, published_by, recorded, sources, writers, last_died, "
+    "live_platforms, open_platforms, access_classes, live_copies, all_closed, gone, demand"
+)
+
+
+def test_facts_do_not_depend_on_the_form_of_cluster_ids(
+    sample_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    """Link-made ids are grouped as the numbers they spell, others as text: same facts."""
+    con = sample_copy
+    assert assess_module._cluster_key(con)[0] != "c.cluster_id"  # the sample is link-made
+    before = rows(con, f"SELECT cluster_id, {FACT_COLUMNS} FROM cluster_facts ORDER BY ALL")
+    con.execute("UPDATE clusters SET cluster_id = 'cluster ' || upper(cluster_id)")
+    assert assess_module._cluster_key(con)[0] == "c.cluster_id"
+    assess(con, AS_OF)
+    after = rows(
+        con,
+        f"SELECT lower(cluster_id[9:]), {FACT_COLUMNS} FROM cluster_facts ORDER BY ALL",
+    )
+    assert after == before
+
+
+def test_live_copies_on_more_kinds_of_platform_than_a_bit_set_holds(
+    sample_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    """Hosts no platform table names each become a platform: beyond the 64 most common kinds
+    of holding, a cluster's kinds are listed, and its facts still follow its holdings."""
+    con = sample_copy
+    record = rows(con, "SELECT min(record_id) FROM holdings WHERE live")[0][0]
+    con.executemany(
+        "INSERT INTO holdings (record_id, url, platform, access_class, closed_garden, live, "
+        "evidence) VALUES (?, ?, ?, ?, ?, true, 'test')",
+        [
+            (record, f"https://host{i}.example/x", f"host{i}.example", access, i % 3 == 0)
+            for i in range(70)
+            for access in (("free_stream", "open_archive") if i % 7 == 0 else ("store",))
+        ],
+    )
+    assert rows(con, "SELECT count(DISTINCT (platform, access_class)) FROM holdings")[0][0] > 64
+    assess(con, AS_OF)
+    copies: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
+    for cluster, platform, access, closed in rows(
+        con,
+        "SELECT c.cluster_id, h.platform, h.access_class, coalesce(h.closed_garden, false) "
+        "FROM holdings h JOIN clusters c USING (record_id) "
+        "WHERE h.live AND h.access_class <> 'catalogue_only'",
+    ):
+        copies[cluster].append((platform, access, closed))
+    facts = rows(
+        con,
+        "SELECT cluster_id, live_platforms, open_platforms, access_classes, live_copies, "
+        "all_closed FROM cluster_facts",
+    )
+    widest = 0
+    for cluster, live, opened, classes, n, all_closed in facts:
+        held = copies[cluster]
+        assert live == sorted({p for p, _, _ in held})
+        assert opened == sorted({p for p, a, _ in held if a == "open_archive"})
+        assert classes == sorted({a for _, a, _ in held})
+        assert n == len(held)
+        assert all_closed == (all(c for _, _, c in held) if held else None)
+        widest = max(widest, len(live))
+    assert widest > 64
