@@ -44,6 +44,7 @@ from preservation.report_acquisition import (
     PARQUET_NAME,
     TABLE,
     gather,
+    release,
     write_acquisition,
 )
 from preservation.report_contributions import write_contributions
@@ -82,7 +83,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     with progress.step("report: at-risk page"):
         html = out_dir / HTML_NAME
         html.write_text(_render_html(con, shown, searches, as_of), encoding="utf-8")
-    con.execute(f"DROP TABLE {TABLE}")
+    release(con)
     return [html, *written, out_dir / "search-evidence"]
 
 

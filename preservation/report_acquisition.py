@@ -86,14 +86,8 @@ AT_RISK_SQL = """
 WITH at_risk AS (
     SELECT * FROM risk WHERE risk_level IN ('high', 'medium')
 ),
-members AS (
-    SELECT c.cluster_id, r.*
-    FROM at_risk AS k JOIN clusters AS c USING (cluster_id) JOIN recordings AS r USING (record_id)
-),
-held AS (
-    SELECT c.cluster_id, h.*
-    FROM at_risk AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
-),
+members AS (SELECT * FROM at_risk_records),
+held AS (SELECT * FROM at_risk_holdings),
 -- Lists are made distinct and sorted after aggregating, not by ordered aggregates, which
 -- cannot spill to disk and run out of memory with millions of at-risk clusters.
 records AS (
@@ -189,9 +183,36 @@ ORDER BY k.score DESC, k.cluster_id
 """
 
 
+# The records and holdings of the at-risk clusters, read once for every report that needs
+# them (the acquisition list, the search evidence): joining ten million clusters to their
+# records is the costly part, not what each report does with the few million at risk.
+AT_RISK_RECORDS_SQL = """
+CREATE OR REPLACE TEMP TABLE at_risk_records AS
+SELECT c.cluster_id, r.record_id, r.source, r.source_id, r.title, r.date, r.label,
+       r.catalog_number, r.matrix, r.page_url, r.raw_keys
+FROM risk AS k JOIN clusters AS c USING (cluster_id) JOIN recordings AS r USING (record_id)
+WHERE k.risk_level IN ('high', 'medium')
+"""
+AT_RISK_HOLDINGS_SQL = """
+CREATE OR REPLACE TEMP TABLE at_risk_holdings AS
+SELECT c.cluster_id, h.url, h.platform, h.access_class, h.closed_garden, h.live, h.status_note
+FROM risk AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
+WHERE k.risk_level IN ('high', 'medium')
+"""
+
+
 def gather(con: duckdb.DuckDBPyConnection) -> None:
-    """Build the temporary table `acquisition`, in list order, for this connection's reports."""
+    """Build the temporary tables of this connection's reports: `at_risk_records`,
+    `at_risk_holdings`, and `acquisition` (in list order) from them."""
+    con.execute(AT_RISK_RECORDS_SQL)
+    con.execute(AT_RISK_HOLDINGS_SQL)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {AT_RISK_SQL}")
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what `gather` built."""
+    for table in (TABLE, "at_risk_records", "at_risk_holdings"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def write_acquisition(
@@ -216,8 +237,11 @@ def write_acquisition(
 def acquisition_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The acquisition list as dicts (for small databases and tests): ACQUISITION_COLUMNS."""
     gather(con)
-    cursor = con.execute(f"SELECT {', '.join(ACQUISITION_COLUMNS)} FROM {TABLE}")
-    return [dict(zip(ACQUISITION_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    try:
+        found = con.execute(f"SELECT {', '.join(ACQUISITION_COLUMNS)} FROM {TABLE}").fetchall()
+    finally:
+        release(con)
+    return [dict(zip(ACQUISITION_COLUMNS, row, strict=True)) for row in found]
 
 
 def _write_json(con: duckdb.DuckDBPyConnection, rows: str, as_of: str | None, path: Path) -> Path:

@@ -85,7 +85,8 @@ CONTRIBUTION_COLUMNS = (
     "matched_by",
 )
 
-CONTRIBUTIONS_SQL = """
+# The contributions, in no order (both users below sort them once).
+_CONTRIBUTION_ROWS = """
 WITH
 -- The archives whose items MusicBrainz should point at, and the url-relationship type to add,
 -- as MusicBrainz names it. Internet Archive items (the Great 78 Project, 78rpm) offer their
@@ -215,15 +216,18 @@ SELECT
     cluster_id,
     matched_by
 FROM contributions_with_links
-ORDER BY contribution, mbid, "add", entity_type, source_record
 """
+ORDER = 'contribution, mbid, "add", entity_type, source_record'
 
-# The file: CONTRIBUTIONS_SQL with every text cell a spreadsheet would run as a formula
-# neutralised (report_files.csv_text), as the rows stream, in the same order.
+CONTRIBUTIONS_SQL = f"{_CONTRIBUTION_ROWS}ORDER BY {ORDER}\n"
+
+# The file: the same rows with every text cell a spreadsheet would run as a formula
+# neutralised (report_files.csv_text), as the rows stream, sorted once, on the cells as
+# written.
 CSV_SQL = f"""
 SELECT {", ".join(csv_text(column) for column in CONTRIBUTION_COLUMNS)}
-FROM ({CONTRIBUTIONS_SQL})
-ORDER BY contribution, mbid, "add", entity_type, source_record
+FROM ({_CONTRIBUTION_ROWS})
+ORDER BY {ORDER}
 """
 
 

@@ -53,11 +53,10 @@ WITH candidates AS (
     FROM acquisition  -- the at-risk clusters, as report_acquisition.gather built them
     WHERE len(public_domain_in) > 0 OR year < $before
 ),
+-- their records and holdings, as report_acquisition.gather read them
 members AS (
-    SELECT k.cluster_id, r.record_id, r.source, r.title, r.date, r.page_url, r.raw_keys
-    FROM candidates AS k
-    JOIN clusters AS c USING (cluster_id)
-    JOIN recordings AS r USING (record_id)
+    SELECT r.cluster_id, r.record_id, r.source, r.title, r.date, r.page_url, r.raw_keys
+    FROM at_risk_records AS r SEMI JOIN candidates AS k USING (cluster_id)
 ),
 -- Every stored response a record was read from: each is a search that found it. Lists are
 -- sorted after aggregating (list_sort), not by an ordered aggregate, which cannot spill to
@@ -79,15 +78,15 @@ found AS (
     GROUP BY m.cluster_id
 ),
 copies AS (
-    SELECT k.cluster_id,
+    SELECT h.cluster_id,
            list_sort(list({'url': h.url, 'platform': h.platform,
                            'access_class': h.access_class, 'live': h.live,
                            'status_note': h.status_note})) AS holdings,
            list_sort(list_distinct(list(h.platform) FILTER (
                WHERE h.live AND h.closed_garden AND h.access_class <> 'catalogue_only'
            ))) AS commercially_available
-    FROM candidates AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
-    GROUP BY k.cluster_id
+    FROM at_risk_holdings AS h SEMI JOIN candidates AS k USING (cluster_id)
+    GROUP BY h.cluster_id
 ),
 searched AS (
     SELECT list({'source': source, 'runs': runs, 'last_finished_at': last_finished_at}
