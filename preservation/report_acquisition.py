@@ -22,6 +22,7 @@ No file holds a generation timestamp: the same database always gives identical f
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -258,12 +259,12 @@ def _write_json(con: duckdb.DuckDBPyConnection, rows: str, as_of: str | None, pa
         array = tmp.with_name(tmp.name + ".rows")
         try:
             copy_json_array(con, rows, array)
-            with tmp.open("w", encoding="utf-8") as out:
-                out.write(json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": ')
-                with array.open(encoding="utf-8") as body:
-                    while chunk := body.read(1 << 20):
-                        out.write(chunk)
-                out.write("}\n")
+            head = json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": '
+            # bytes, not text: gigabytes of rows are copied, not decoded and encoded again
+            with tmp.open("wb") as out, array.open("rb") as body:
+                out.write(head.encode("utf-8"))
+                shutil.copyfileobj(body, out, 1 << 24)
+                out.write(b"}\n")
         finally:
             array.unlink(missing_ok=True)
     return path
