@@ -264,6 +264,7 @@ def score(
     record is a row number: Splink's joins on integers are faster than on record ids."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
+    from splink.internals.exceptions import EMTrainingException
 
     with scratch() as work:
         work.register("features", con.sql(FEATURES_SQL).to_arrow_table())
@@ -277,12 +278,8 @@ def score(
             "SELECT i.unique_id, f.* FROM features f JOIN ids i USING (record_id)"
         )
         (records,) = work.execute("SELECT count(*) FROM link_input").fetchall()[0]
-        linker = Linker(
-            DuckDBAPI(connection=work).register("link_input", table_name="__link_input"),
-            settings(records),
-            log_level=logging.ERROR,
-            validate_settings=False,
-        )
+        api = DuckDBAPI(connection=work).register("link_input", table_name="__link_input")
+        linker = Linker(api, settings(records), log_level=logging.ERROR, validate_settings=False)
         trained = "priors"
         if records >= MIN_RECORDS_TO_TRAIN:
             with step("link: estimating u by random sampling"):
@@ -290,10 +287,17 @@ def score(
                     max_pairs=U_SAMPLE_PAIRS, seed=SEED
                 )
             with step("link: training m by expectation maximisation"):
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    TRAINING_BLOCK + _CROSS, fix_u_probabilities=True
-                )
-            trained = "em"
+                before_em = linker.misc.save_model_to_json()
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        TRAINING_BLOCK + _CROSS, fix_u_probabilities=True
+                    )
+                    trained = "em"
+                except EMTrainingException:
+                    # No pair to learn from (a catalogue of one source, say): the m priors
+                    # stand, as for a small catalogue. The failed session leaves the linker
+                    # without the comparisons it blocked on, so it is made again.
+                    linker = Linker(api, before_em, log_level=logging.ERROR)
         with step("link: blocking"):
             blocked = linker.inference.compute_blocked_pairs_for_predict()
             (candidates,) = work.execute(

@@ -14,7 +14,7 @@ from preservation.cli import app
 from preservation.errors import PreservationError
 from preservation.link import LinkOptions, link
 from preservation.link_evaluate import evaluate, read_gold
-from preservation.link_probabilistic import score
+from preservation.link_probabilistic import MIN_RECORDS_TO_TRAIN, score
 from preservation.link_review import export_review, import_decisions
 from preservation.pipeline import run, sample_dir
 from tests.conftest import AS_OF
@@ -161,3 +161,28 @@ def test_review_import_refuses_a_record_not_in_the_database(sample_run, tmp_path
         raise AssertionError("an unknown record was accepted")
     assert con.execute("SELECT count(*) FROM link_decisions").fetchall() == [(0,)]
     con.close()
+
+
+def test_a_catalogue_of_one_source_links_on_the_priors(sample_db, tmp_path):
+    """Enough records to train, but the training blocks pair records of different sources
+    only: with MusicBrainz alone there is nothing to learn from, and linking still runs."""
+    con = store.connect(tmp_path / "one-source.duckdb")
+    real = sample_db.sql(
+        "SELECT * FROM recordings WHERE source = 'musicbrainz' AND kind = 'recording'"
+    ).to_arrow_table()
+    con.register("real", real)
+    copies = -(-MIN_RECORDS_TO_TRAIN // real.num_rows)
+    # copies of the real recordings, each its own recording: new ids, numbered titles
+    con.execute(
+        "INSERT INTO recordings BY NAME "
+        "SELECT real.* REPLACE (record_id || '-' || n AS record_id, source_id || '-' || n AS source_id,"
+        " title || ' ' || n AS title) FROM real, range(?) AS t(n)",
+        [copies],
+    )
+    scored = score(con, review_weight=6.0)
+    assert scored.records >= MIN_RECORDS_TO_TRAIN
+    assert scored.trained == "priors"
+    result = link(con)
+    assert (result.trained, result.records) == ("priors", scored.records)
+    placed = con.execute("SELECT count(*), count(DISTINCT record_id) FROM clusters").fetchall()
+    assert placed == [(result.records, result.records)]
