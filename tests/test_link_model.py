@@ -175,8 +175,9 @@ def test_a_catalogue_of_one_source_links_on_the_priors(sample_db, tmp_path):
     # copies of the real recordings, each its own recording: new ids, numbered titles
     con.execute(
         "INSERT INTO recordings BY NAME "
-        "SELECT real.* REPLACE (record_id || '-' || n AS record_id, source_id || '-' || n AS source_id,"
-        " title || ' ' || n AS title) FROM real, range(?) AS t(n)",
+        "SELECT real.* REPLACE (record_id || '-' || n AS record_id,"
+        " source_id || '-' || n AS source_id, title || ' ' || n AS title)"
+        " FROM real, range(?) AS t(n)",
         [copies],
     )
     scored = score(con, review_weight=6.0)
