@@ -44,104 +44,118 @@ DEMAND_BONUS = 10.0
 # Where "public domain somewhere" counts for the risk status (the recording layer).
 RISK_JURISDICTIONS = ("US", "EU")
 
-# What assess knows about each cluster. Each part is one aggregate over the cluster's records,
-# holdings or works, joined by `cluster_key` (`_cluster_key`): set-based, and with aggregate
-# states of integers only, because at ten million clusters string states (a min over text, a
-# list of platform names) cost several times more than the joins themselves.
+# What assess knows about each cluster, in parts, each one aggregate over the cluster's
+# records, holdings or works, grouped by `cluster_key` (`_cluster_key`) and kept in a
+# temporary table; then joined into cluster_facts. Set-based, with aggregate states of
+# integers only: at ten million clusters string states (a min over text, a list of
+# platform names) cost several times more than the joins themselves, and one statement
+# joining the parts as CTEs was planned worse than the parts one by one.
 # `holding_kinds` numbers the (platform, access class, closed) kinds of holdings, the most
 # common first: a cluster's live kinds are a bit set of the first 64 codes (`live_kinds`) plus
 # a list of any rarer ones (`rare_kinds`, hosts no platform table names), and each distinct
-# set is spelled out in names once (`kind_sets`), not once per cluster.
-CLUSTER_FACTS_SQL = """
-WITH records AS (
-    SELECT {cluster_key} AS cluster_key,
-           -- the record naming the cluster: a MusicBrainz recording first, then items, then
-           -- releases, titled before untitled, then by a hash of the record id (a fixed
-           -- choice among equals); its row number, to fetch its title and artists
-           arg_min(r.rowid,
-                   (CASE r.kind WHEN 'recording' THEN 0 WHEN 'item' THEN 2 ELSE 4 END
-                    + CASE WHEN r.title IS NULL THEN 1 ELSE 0 END)::UBIGINT << 60
-                   | hash(r.record_id) >> 4) AS naming_row,
-           min(r.year) AS year,
-           min(r.year) FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published,
-           -- the record giving the earliest publication (ties: as above)
-           arg_min(r.record_id, r.year::UBIGINT << 40 | hash(r.record_id) >> 24)
-               FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published_by,
-           min(r.year) FILTER (WHERE r.date_kind = 'recorded') AS recorded,
-           -- bit i set: a record comes from source i of $sources
-           bit_or(1 << (list_position($sources, r.source) - 1)) AS source_bits
-    FROM clusters AS c JOIN recordings AS r USING (record_id)
-    GROUP BY cluster_key
-),
-copies AS (
-    SELECT {cluster_key} AS cluster_key,
-           -- least(): the shift is computed before the filter applies, so kept in range
-           coalesce(bit_or(1::UBIGINT << least(k.code, 63)::UBIGINT)
-                    FILTER (WHERE h.is_copy AND k.code < 64), 0) AS live_kinds,
-           coalesce(list(k.code) FILTER (WHERE h.is_copy AND k.code >= 64), []) AS rare_kinds,
-           count(*) FILTER (WHERE h.is_copy) AS live_copies
-    FROM clusters AS c
-    JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) AS h
-      USING (record_id)
-    JOIN holding_kinds AS k
-      ON  k.platform = h.platform AND k.access_class = h.access_class
-      AND k.closed = coalesce(h.closed_garden, false)
-    GROUP BY cluster_key
-),
-kind_sets AS (
+# set is spelled out in names once (`facts_kind_sets`), not once per cluster.
+CLUSTER_FACT_PARTS: dict[str, str] = {
+    "facts_records": """
+SELECT {cluster_key} AS cluster_key,
+       -- the record naming the cluster: a MusicBrainz recording first, then items, then
+       -- releases, titled before untitled, then by a hash of the record id (a fixed
+       -- choice among equals); its row number, to fetch its title and artists
+       arg_min(r.rowid,
+               (CASE r.kind WHEN 'recording' THEN 0 WHEN 'item' THEN 2 ELSE 4 END
+                + CASE WHEN r.title IS NULL THEN 1 ELSE 0 END)::UBIGINT << 60
+               | hash(r.record_id) >> 4) AS naming_row,
+       min(r.year) AS year,
+       min(r.year) FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published,
+       -- the record giving the earliest publication (ties: as above), its row number
+       arg_min(r.rowid, r.year::UBIGINT << 40 | hash(r.record_id) >> 24)
+           FILTER (WHERE r.date_kind = 'published' AND r.year >= 0) AS published_row,
+       min(r.year) FILTER (WHERE r.date_kind = 'recorded') AS recorded,
+       -- bit i set: a record comes from source i of $sources
+       bit_or(1 << (list_position($sources, r.source) - 1)) AS source_bits
+FROM clusters AS c JOIN recordings AS r USING (record_id)
+GROUP BY cluster_key
+""",
+    # Its title and artists, and the id of the record published first, by row number: joined
+    # here, on the narrow table of numbers, this is cheap; in the final join, with every
+    # other fact along, it spilled to disk at ten million clusters (10x slower).
+    "facts_named": """
+SELECT r.*, n.title, n.artists, p.record_id AS published_by
+FROM facts_records AS r
+JOIN recordings AS n ON n.rowid = r.naming_row
+LEFT JOIN recordings AS p ON p.rowid = r.published_row
+""",
+    "facts_copies": """
+SELECT {cluster_key} AS cluster_key,
+       -- least(): the shift is computed before the filter applies, so kept in range
+       coalesce(bit_or(1::UBIGINT << least(k.code, 63)::UBIGINT)
+                FILTER (WHERE h.is_copy AND k.code < 64), 0) AS live_kinds,
+       coalesce(list(k.code) FILTER (WHERE h.is_copy AND k.code >= 64), []) AS rare_kinds,
+       count(*) FILTER (WHERE h.is_copy) AS live_copies
+FROM clusters AS c
+JOIN (SELECT *, live AND access_class <> 'catalogue_only' AS is_copy FROM holdings) AS h
+  USING (record_id)
+JOIN holding_kinds AS k
+  ON  k.platform = h.platform AND k.access_class = h.access_class
+  AND k.closed = coalesce(h.closed_garden, false)
+GROUP BY cluster_key
+""",
+    "facts_kind_sets": """
+SELECT live_kinds, rare_kinds,
+       list_sort(list_distinct(list_transform(codes, lambda c: $platforms[c + 1])))
+           AS live_platforms,
+       list_sort(list_distinct(list_transform(
+           list_filter(codes, lambda c: $classes[c + 1] = 'open_archive'),
+           lambda c: $platforms[c + 1]))) AS open_platforms,
+       list_sort(list_distinct(list_transform(codes, lambda c: $classes[c + 1])))
+           AS access_classes,
+       CASE WHEN len(codes) > 0
+            THEN list_bool_and(list_transform(codes, lambda c: $closed[c + 1])) END
+           AS all_closed
+FROM (
     SELECT live_kinds, rare_kinds,
-           list_sort(list_distinct(list_transform(codes, lambda c: $platforms[c + 1])))
-               AS live_platforms,
-           list_sort(list_distinct(list_transform(
-               list_filter(codes, lambda c: $classes[c + 1] = 'open_archive'),
-               lambda c: $platforms[c + 1]))) AS open_platforms,
-           list_sort(list_distinct(list_transform(codes, lambda c: $classes[c + 1])))
-               AS access_classes,
-           CASE WHEN len(codes) > 0
-                THEN list_bool_and(list_transform(codes, lambda c: $closed[c + 1])) END
-               AS all_closed
-    FROM (
-        SELECT live_kinds, rare_kinds,
-               list_concat(
-                   list_filter(range(64), lambda i: (live_kinds >> i::UBIGINT) & 1 = 1),
-                   list_sort(list_distinct(rare_kinds))) AS codes
-        FROM (SELECT DISTINCT live_kinds, rare_kinds FROM copies)
-    )
-),
--- Holdings no longer live are few: gathered apart from the live ones.
-gone AS (
-    SELECT {cluster_key} AS cluster_key,
-           list_sort(list_distinct(
-               list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')'))) AS gone
-    FROM clusters AS c JOIN (SELECT * FROM holdings WHERE NOT live) AS h USING (record_id)
-    GROUP BY cluster_key
-),
--- The authors of the works recorded: the composition layer runs from the last one's death.
--- A person with no death date may be alive; a group has no life to count from.
-writers AS (
-    SELECT cluster_key, count(*) AS writers, count(*) FILTER (WHERE undated) AS undated,
-           max(died) AS last_died
-    FROM (
-        SELECT DISTINCT {cluster_key} AS cluster_key, ww.artist_id,
-               a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person' AS undated,
-               TRY_CAST(a.end_date[:4] AS INTEGER) AS died
-        FROM clusters AS c
-        JOIN recording_works AS rw USING (record_id)
-        JOIN work_writers AS ww USING (work_id)
-        LEFT JOIN artists AS a USING (artist_id)
-        WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
-    )
-    GROUP BY cluster_key
-),
-listened AS (
-    SELECT {cluster_key} AS cluster_key, sum(d.listens) AS demand
-    FROM clusters AS c
-    JOIN recordings AS r USING (record_id)
-    JOIN demand AS d ON d.recording_mbid = r.source_id
-    WHERE r.source = 'musicbrainz' AND r.kind = 'recording'
-    GROUP BY cluster_key
+           list_concat(
+               list_filter(range(64), lambda i: (live_kinds >> i::UBIGINT) & 1 = 1),
+               list_sort(list_distinct(rare_kinds))) AS codes
+    FROM (SELECT DISTINCT live_kinds, rare_kinds FROM facts_copies)
 )
-SELECT {cluster_id} AS cluster_id, n.title, n.artists, r.year, r.published, r.published_by,
+""",
+    # Holdings no longer live are few: gathered apart from the live ones.
+    "facts_gone": """
+SELECT {cluster_key} AS cluster_key,
+       list_sort(list_distinct(
+           list(h.url || ' (' || coalesce(h.status_note, 'not live') || ')'))) AS gone
+FROM clusters AS c JOIN (SELECT * FROM holdings WHERE NOT live) AS h USING (record_id)
+GROUP BY cluster_key
+""",
+    # The authors of the works recorded: the composition layer runs from the last one's death.
+    # A person with no death date may be alive; a group has no life to count from.
+    "facts_writers": """
+SELECT cluster_key, count(*) AS writers, count(*) FILTER (WHERE undated) AS undated,
+       max(died) AS last_died
+FROM (
+    SELECT DISTINCT {cluster_key} AS cluster_key, ww.artist_id,
+           a.end_date IS NULL OR coalesce(a.type, 'Person') <> 'Person' AS undated,
+           TRY_CAST(a.end_date[:4] AS INTEGER) AS died
+    FROM clusters AS c
+    JOIN recording_works AS rw USING (record_id)
+    JOIN work_writers AS ww USING (work_id)
+    LEFT JOIN artists AS a USING (artist_id)
+    WHERE ww.role IN ('composer', 'writer', 'lyricist', 'librettist')
+)
+GROUP BY cluster_key
+""",
+    "facts_listened": """
+SELECT {cluster_key} AS cluster_key, sum(d.listens) AS demand
+FROM clusters AS c
+JOIN recordings AS r USING (record_id)
+JOIN demand AS d ON d.recording_mbid = r.source_id
+WHERE r.source = 'musicbrainz' AND r.kind = 'recording'
+GROUP BY cluster_key
+""",
+}
+
+CLUSTER_FACTS_SQL = """
+SELECT {cluster_id} AS cluster_id, r.title, r.artists, r.year, r.published, r.published_by,
        r.recorded,
        list_filter($sources, lambda source, i: (r.source_bits >> (i - 1)) & 1 = 1) AS sources,
        coalesce(w.writers, 0) AS writers,
@@ -153,13 +167,12 @@ SELECT {cluster_id} AS cluster_id, n.title, n.artists, r.year, r.published, r.pu
        s.all_closed,
        coalesce(g.gone, []) AS gone,
        l.demand
-FROM records AS r
-JOIN recordings AS n ON n.rowid = r.naming_row
-LEFT JOIN copies AS k USING (cluster_key)
-LEFT JOIN kind_sets AS s USING (live_kinds, rare_kinds)
-LEFT JOIN gone AS g USING (cluster_key)
-LEFT JOIN writers AS w USING (cluster_key)
-LEFT JOIN listened AS l USING (cluster_key)
+FROM facts_named AS r
+LEFT JOIN facts_copies AS k USING (cluster_key)
+LEFT JOIN facts_kind_sets AS s USING (live_kinds, rare_kinds)
+LEFT JOIN facts_gone AS g USING (cluster_key)
+LEFT JOIN facts_writers AS w USING (cluster_key)
+LEFT JOIN facts_listened AS l USING (cluster_key)
 """
 
 HOLDING_KINDS_SQL = """
@@ -341,24 +354,30 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
 
 def _insert_cluster_facts(con: duckdb.DuckDBPyConnection) -> None:
     """cluster_facts from the clusters, their records, holdings, works and demand."""
-    con.execute(HOLDING_KINDS_SQL)  # inside assess's transaction: gone with it on failure
+    # Temporary tables inside assess's transaction: gone with it on failure.
+    con.execute(HOLDING_KINDS_SQL)
     kinds = con.execute(
         "SELECT platform, access_class, closed FROM holding_kinds ORDER BY code"
     ).fetchall()
+    params = {
+        "sources": sorted(SOURCES),
+        "platforms": [k[0] for k in kinds],
+        "classes": [k[1] for k in kinds],
+        "closed": [k[2] for k in kinds],
+    }
     cluster_key, cluster_id = _cluster_key(con)
-    sql = CLUSTER_FACTS_SQL.replace("{cluster_key}", cluster_key).replace(
-        "{cluster_id}", cluster_id
-    )
-    con.execute(
-        f"INSERT INTO cluster_facts BY NAME {sql}",
-        {
-            "sources": sorted(SOURCES),
-            "platforms": [k[0] for k in kinds],
-            "classes": [k[1] for k in kinds],
-            "closed": [k[2] for k in kinds],
-        },
-    )
-    con.execute("DROP TABLE holding_kinds")
+    for table, part in CLUSTER_FACT_PARTS.items():
+        sql = part.replace("{cluster_key}", cluster_key)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}", _used(params, sql))
+    sql = CLUSTER_FACTS_SQL.replace("{cluster_id}", cluster_id)
+    con.execute(f"INSERT INTO cluster_facts BY NAME {sql}", _used(params, sql))
+    for table in ("holding_kinds", *CLUSTER_FACT_PARTS):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _used(params: dict[str, object], sql: str) -> dict[str, object]:
+    """The parameters `sql` names (DuckDB refuses any it does not)."""
+    return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
 def _cluster_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
