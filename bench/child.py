@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,3 +72,16 @@ def sized_arguments(
     parser.add_argument("--out", type=Path, default=here / "results")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def loglog_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float | None:
+    """The least-squares slope of log(seconds) against log(size): 1 when time grows in
+    proportion to size, 2 when it grows with its square. None without two distinct sizes
+    with positive times (one point has no slope)."""
+    points = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds, strict=True) if t > 0]
+    if len({x for x, _ in points}) < 2:
+        return None
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
