@@ -29,7 +29,7 @@ from preservation.link_explain import Explanation, explain
 from preservation.link_review import export_review, import_decisions
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
-from preservation.queries import load_queries, run_query, run_sql
+from preservation.queries import WRITE_WARNING, load_queries, open_database, run_query, run_sql
 from preservation.report import write_reports
 from preservation.rights_explain import explain_rights
 from preservation.sources import get_live
@@ -64,6 +64,17 @@ DbOption = Annotated[
 AsOfOption = Annotated[
     datetime | None,
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="Assess as of this date [default: today]."),
+]
+
+
+AllowWriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-write",
+        help="Open the database read-write with DuckDB's full access: writes, ATTACH, COPY, "
+        "SET, INSTALL/LOAD and file-reading functions run (a warning is printed). Without "
+        "it, the database is read-only and they are refused.",
+    ),
 ]
 
 
@@ -470,16 +481,18 @@ def query_command(
         list[str] | None, typer.Option("--param", "-p", help="Parameter as key=value.")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    allow_write: AllowWriteOption = False,
     db: DbOption = None,
 ) -> None:
-    """Run a named query from queries/ (read-only), or list them."""
+    """Run a named query from queries/ (read-only unless --allow-write), or list them."""
     if name is None:
         for query in load_queries().values():
             out.print(f"[bold]{query.name}[/bold]: {query.question}", highlight=False)
         return
     given = dict(_key_value(p) for p in param or [])
-    with closing(store.connect_read_only(db)) as con:
-        columns, rows = run_query(con, name, given)
+    _warn_if(allow_write)
+    with closing(open_database(db, allow_write)) as con:
+        columns, rows = run_query(con, name, given, allow_write)
     _emit(columns, rows, fmt)
 
 
@@ -488,12 +501,20 @@ def query_command(
 def sql_command(
     sql: Annotated[str, typer.Argument(help="SELECT statement(s) to run.")],
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    allow_write: AllowWriteOption = False,
     db: DbOption = None,
 ) -> None:
-    """Run ad-hoc SQL read-only: writes, ATTACH, COPY and file access are refused."""
-    with closing(store.connect_read_only(db)) as con:
-        columns, rows = run_sql(con, sql)
+    """Run ad-hoc SQL, read-only: writes, ATTACH, COPY, SET, INSTALL/LOAD and file access are
+    refused unless --allow-write is given."""
+    _warn_if(allow_write)
+    with closing(open_database(db, allow_write)) as con:
+        columns, rows = run_sql(con, sql, allow_write=allow_write)
     _emit(columns, rows, fmt)
+
+
+def _warn_if(allow_write: bool) -> None:
+    if allow_write:
+        err.print(WRITE_WARNING, highlight=False, markup=False)
 
 
 @rights_app.command("check")
@@ -619,3 +640,64 @@ def _print_summary(summary: RunSummary) -> None:
     out.print(f"  quarantine: {quarantined} payloads kept with their reasons (query: quarantined)")
     for path in summary.reports:
         out.print(f"  wrote {path}")
+
+
+# --- preservation partitions: assess one partition of the catalogue at a time ----------------
+# (partitioned.py; imported in the commands, so that other commands do not load it)
+
+partitions_app = typer.Typer(
+    help="Assess a catalogue too big for one machine: export whole clusters to partitioned "
+    "Parquet, assess each partition in a database of its own, import the results.",
+    no_args_is_help=True,
+)
+app.add_typer(partitions_app, name="partitions")
+
+
+@partitions_app.command("export")
+@friendly_errors
+def partitions_export_command(
+    out_dir: Annotated[Path, typer.Argument(help="New or empty folder for the Parquet files.")],
+    db: DbOption = None,
+    partitions: Annotated[
+        int, typer.Option(min=1, help="How many partitions (hash of the cluster id).")
+    ] = 8,
+) -> None:
+    """Write the tables assess reads as Hive-partitioned Parquet, each cluster whole in one."""
+    from preservation.partitioned import export_partitions
+
+    with closing(store.connect(db)) as con:
+        result = export_partitions(con, out_dir, partitions)
+    rows = ", ".join(f"{table} {n:,}" for table, n in result.rows.items())
+    out.print(f"{result.partitions} partitions in {out_dir} (rows: {rows})", highlight=False)
+
+
+@partitions_app.command("assess")
+@friendly_errors
+def partitions_assess_command(
+    in_dir: Annotated[Path, typer.Argument(help="Folder written by `partitions export`.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="New or empty folder for the results.")],
+    as_of: AsOfOption = None,
+) -> None:
+    """Run assess on each partition in a database of its own; write its results as Parquet."""
+    from preservation.partitioned import assess_partitions
+
+    result = assess_partitions(in_dir, out_dir, as_of.date() if as_of else None)
+    again = f" ({len(result.rescored)} scored again for demand)" if result.rescored else ""
+    out.print(
+        f"{result.clusters} clusters in {result.partitions} partitions assessed as of "
+        f"{result.as_of}: {result.at_risk} at risk{again}"
+    )
+
+
+@partitions_app.command("import")
+@friendly_errors
+def partitions_import_command(
+    in_dir: Annotated[Path, typer.Argument(help="Folder written by `partitions assess`.")],
+    db: DbOption = None,
+) -> None:
+    """Replace cluster_facts, rights_verdicts and risk with a partitioned assessment."""
+    from preservation.partitioned import import_partitions
+
+    with closing(store.connect(db)) as con:
+        result = import_partitions(con, in_dir)
+    out.print(f"{result.clusters} clusters as of {result.as_of}: {result.at_risk} at risk")

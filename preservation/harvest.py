@@ -9,7 +9,6 @@ responses changes nothing, and a changed response keeps the earlier snapshot bes
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import duckdb
 from preservation import progress
 from preservation.errors import PreservationError
 from preservation.sources import get_source
-from preservation.sources.base import LiveClient
+from preservation.sources.base import LiveClient, load_json
 from preservation.store import scalar, transaction
 
 PAYLOAD_SUFFIXES = {".json", ".jsonl"}
@@ -54,8 +53,18 @@ class Payload:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, source: str, transport: str, scope: str) -> int:
-    """Open a harvest_log row and return its run id."""
+    """Open a harvest_log row and return its run id.
+
+    A run still marked running here was interrupted: its process died without closing it
+    (killed, or the machine stopped), since DuckDB lets one process at a time write the
+    database. It is marked failed, so that the log (and searches.csv) does not show it
+    running forever; what it stored stays, and resuming is the next run's business.
+    """
     with transaction(con):
+        con.execute(
+            "UPDATE harvest_log SET status = 'failed', message = 'interrupted: the process "
+            "ended before the run did; what it stored is kept' WHERE status = 'running'"
+        )
         run_id = scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM harvest_log")
         con.execute(
             "INSERT INTO harvest_log (run_id, source, transport, scope, started_at, status) "
@@ -123,11 +132,12 @@ def store_payload(
     sha = hashlib.sha256(p.body).hexdigest()
     try:
         body = p.body.decode("utf-8")
-        json.loads(body)
     except UnicodeDecodeError as exc:
         quarantine(con, source, p.key, sha, "harvest", f"not UTF-8: {exc}", p.body, run_id)
         return None
-    except json.JSONDecodeError as exc:
+    try:
+        load_json(body)
+    except ValueError as exc:
         quarantine(con, source, p.key, sha, "harvest", f"invalid JSON: {exc}", p.body, run_id)
         return None
     latest = scalar(

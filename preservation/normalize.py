@@ -9,7 +9,6 @@ The derived tables are rebuilt in one transaction, so a re-run gives identical c
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
@@ -21,7 +20,15 @@ import polars as pl
 from preservation import progress
 from preservation.harvest import quarantine
 from preservation.sources import SOURCES
-from preservation.sources.base import Artist, Holding, MalformedPayload, Parsed, Record, Work
+from preservation.sources.base import (
+    Artist,
+    Holding,
+    MalformedPayload,
+    Parsed,
+    Record,
+    Work,
+    load_json,
+)
 from preservation.store import insert_frame, scalar, transaction
 
 
@@ -134,10 +141,14 @@ def _parse(source: str, key: str, payload: str) -> Parsed:
     if source not in SOURCES:
         raise MalformedPayload(f"no parser for source {source!r}")
     try:
-        return SOURCES[source].parse(json.loads(payload), key)
+        decoded = load_json(payload)
+    except ValueError as exc:  # stored before harvesting checked as much
+        raise MalformedPayload(f"invalid JSON: {exc}") from exc
+    try:
+        return SOURCES[source].parse(decoded, key)
     except MalformedPayload:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
         # A parser meeting a shape it does not expect is bad input, not a crash.
         raise MalformedPayload(f"unexpected shape: {type(exc).__name__}: {exc}") from exc
 

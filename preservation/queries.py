@@ -9,8 +9,10 @@ A named query is a plain .sql file whose header says what it answers:
     -- columns: cluster_id, title, ...
 
 Parameters appear in the SQL as `$name` and are bound by DuckDB, never pasted into the text.
-Everything runs on a read-only connection with file access switched off, and only
-SELECT-like statements are accepted, so a query cannot change or leak anything.
+By default everything runs on a read-only connection with file access switched off, and only
+SELECT-like statements are accepted, so a query cannot change or leak anything. Asked for
+explicitly (`allow_write`, the CLI's `--allow-write`), the database is opened read-write with
+DuckDB's full access instead, and any statement runs.
 """
 
 from __future__ import annotations
@@ -22,10 +24,15 @@ from pathlib import Path
 
 import duckdb
 
+from preservation import store
 from preservation.errors import PreservationError
 
 QUERIES_ENV_VAR = "PRESERVATION_QUERIES"
 READ_ONLY_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+WRITE_WARNING = (
+    "warning: --allow-write: the database is open for writing, and SQL may change or delete "
+    "its data, ATTACH other databases, read and write files, and install extensions"
+)
 _PARAM = re.compile(r"^--\s{2,}(\w+):\s*(.*?)(?:\s*\(default:\s*(.*?)\))?\s*$")
 
 
@@ -83,25 +90,48 @@ def load_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
     return {q.name: q for q in found}
 
 
-def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Refuse anything but SELECT/EXPLAIN statements, naming the offending statement type."""
+def open_database(
+    db: str | os.PathLike[str] | None = None, allow_write: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """The connection `query` and `sql` run on: read-only with access to other files switched
+    off (`store.connect_read_only`), or with `allow_write`, read-write with DuckDB's full
+    access (`store.connect_read_write`)."""
+    return store.connect_read_write(db) if allow_write else store.connect_read_only(db)
+
+
+def _statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[duckdb.Statement]:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
         raise PreservationError(f"SQL error: {_first_line(exc)}") from exc
     if not statements:
         raise PreservationError("no SQL statement given")
-    for st in statements:
+    return statements
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but SELECT/EXPLAIN statements, naming the offending statement type."""
+    for st in _statements(con, sql):
         if st.type not in READ_ONLY_TYPES:
             kind = str(st.type).rsplit(".", 1)[-1]
             raise PreservationError(f"refused: {kind} statements are not allowed (read-only SQL)")
 
 
 def run_sql(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, object] | None = None,
+    allow_write: bool = False,
 ) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run read-only SQL; return the column names and rows of the last statement."""
-    check_read_only(con, sql)
+    """Run SQL; return the column names and rows of the last statement.
+
+    Read-only statements only, unless `allow_write` (then any statement runs: open `con` with
+    `open_database(db, allow_write=True)` for writes and file access to work).
+    """
+    if allow_write:
+        _statements(con, sql)
+    else:
+        check_read_only(con, sql)
     try:
         cursor = con.execute(sql, params) if params else con.execute(sql)
         rows = cursor.fetchall()
@@ -129,14 +159,18 @@ def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, objec
 
 
 def run_query(
-    con: duckdb.DuckDBPyConnection, name: str, given: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    given: dict[str, str] | None = None,
+    allow_write: bool = False,
 ) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run the named query `name` with parameters `given` (strings, as typed by a user)."""
+    """Run the named query `name` with parameters `given` (strings, as typed by a user);
+    `allow_write` as for `run_sql`."""
     queries = load_queries()
     if name not in queries:
         raise PreservationError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
     query = queries[name]
-    return run_sql(con, query.sql, bind_parameters(query, given or {}))
+    return run_sql(con, query.sql, bind_parameters(query, given or {}), allow_write)
 
 
 def _first_line(exc: Exception) -> str:

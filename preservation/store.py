@@ -105,6 +105,22 @@ def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDB
         raise PreservationError(f"cannot open database {path} read-only: {exc}") from exc
 
 
+def connect_read_write(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open an existing database for writing with DuckDB's full access (other files, ATTACH,
+    COPY ... TO, extensions): what `sql --allow-write` and `query --allow-write` use.
+
+    Unlike `connect`, it creates nothing and applies no schema: it is the user's SQL that
+    changes the database.
+    """
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise PreservationError(f"no database at {path}: run `preservation run` first")
+    try:
+        return duckdb.connect(str(path), config={"memory_limit": memory_limit()})
+    except duckdb.Error as exc:
+        raise PreservationError(f"cannot open database {path} for writing: {exc}") from exc
+
+
 def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     with transaction(con):
         con.execute(

@@ -3,14 +3,18 @@
 The harvesters' real clients (musicbrainzngs, internetarchive) are pointed at it, so their
 HTTP code runs unchanged. Every request is logged (time, path, query, user agent) so tests can
 check rate limits and etiquette. Faults are either scripted for one path (`fail_next`) or drawn
-at a seeded rate (`FaultPlan`): 429/503 with Retry-After, connection resets, truncated bodies,
-invalid bodies, and slow answers. It binds 127.0.0.1 only and stops with its context manager.
+at a seeded rate (`FaultPlan`): 429/503 with Retry-After, connection resets, timeouts (no answer
+for longer than the client waits), truncated bodies, invalid bodies (neither JSON nor XML), and
+slow answers. A request budget stops a client that would loop forever. It binds 127.0.0.1 only
+and stops with its context manager.
 """
 
 from __future__ import annotations
 
 import random
+import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -19,7 +23,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("429", "503", "reset", "truncate", "short", "invalid", "slow")
+FAULTS = ("429", "503", "reset", "timeout", "truncate", "short", "invalid", "slow")
+
+# What a proxy in front of a JSON or XML service sends when its backend is down: an HTML page
+# whose last tag is left open, so that neither a JSON nor an XML parser accepts it.
+INVALID_BODY = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway"
 
 
 @dataclass
@@ -40,7 +48,8 @@ class FaultPlan:
     kinds: tuple[str, ...] = FAULTS
     seed: int = 0
     retry_after: int = 1
-    slow_seconds: float = 0.5
+    slow_seconds: float = 0.5  # 'slow': the answer comes, late (keep it under the client's timeout)
+    hold_seconds: float = 30.0  # 'timeout': silent until the client gives up, or this long
     _random: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -51,11 +60,16 @@ class FaultPlan:
 
 
 class ReplayServer:
-    """`with ReplayServer() as server: server.route('/ws/2/recording/ID', file)`; `server.url`."""
+    """`with ReplayServer() as server: server.route('/ws/2/recording/ID', file)`; `server.url`.
 
-    def __init__(self, faults: FaultPlan | None = None) -> None:
+    With `budget`, requests beyond that many are answered 404 (logged 'over budget'), so that a
+    client stuck in a loop fails fast instead of hanging a test.
+    """
+
+    def __init__(self, faults: FaultPlan | None = None, budget: int | None = None) -> None:
         self.routes: dict[str, list[tuple[dict[str, str | None], bytes, str]]] = {}
         self.faults = faults or FaultPlan()
+        self.budget = budget
         self.scripted: dict[str, deque[str]] = {}
         self.log: list[Logged] = []
         self._lock = threading.Lock()
@@ -73,14 +87,15 @@ class ReplayServer:
     def route(
         self,
         path: str,
-        recorded: Path,
+        recorded: Path | bytes,
         query: dict[str, str | None] | None = None,
         content_type: str = "application/json",
     ) -> None:
-        """Answer GET `path` with a recorded response; with `query`, only when those parameters
-        have those values (None: the parameter is absent; others are free). The first
-        matching route answers."""
-        self.routes.setdefault(path, []).append((query or {}, recorded.read_bytes(), content_type))
+        """Answer GET `path` with a recorded response (a file, or its bytes); with `query`, only
+        when those parameters have those values (None: the parameter is absent; others are
+        free). The first matching route answers."""
+        body = recorded if isinstance(recorded, bytes) else recorded.read_bytes()
+        self.routes.setdefault(path, []).append((query or {}, body, content_type))
 
     def _match(self, path: str, query: dict[str, list[str]]) -> tuple[bytes, str] | None:
         for wanted, body, content_type in self.routes.get(path, []):
@@ -89,7 +104,8 @@ class ReplayServer:
         return None
 
     def fail_next(self, path: str, *faults: str) -> None:
-        """The next requests to `path` get these faults, in order, before normal answers."""
+        """The next requests to `path` get these faults, in order ('ok': a normal answer,
+        not a drawn one), before answers as the fault plan draws them."""
         self.scripted.setdefault(path, deque()).extend(faults)
 
     def __enter__(self) -> ReplayServer:
@@ -100,11 +116,20 @@ class ReplayServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def answered(self) -> dict[str, int]:
+        """How many requests got each answer ('ok', a fault, '404', 'over budget')."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for request in self.log:
+                counts[request.answered] = counts.get(request.answered, 0) + 1
+            return counts
+
     def _next_fault(self, path: str) -> str | None:
         with self._lock:
             queue = self.scripted.get(path)
             if queue:
-                return queue.popleft()
+                fault = queue.popleft()
+                return None if fault == "ok" else fault
             return self.faults.draw()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -129,8 +154,11 @@ class ReplayServer:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
-                route = server._match(parts.path, query)
+                with server._lock:
+                    over = server.budget is not None and len(server.log) >= server.budget
+                route = None if over else server._match(parts.path, query)
                 fault = self._fault(parts.path) if route else None
+                answered = "over budget" if over else fault or ("ok" if route else "404")
                 with server._lock:
                     server.log.append(
                         Logged(
@@ -138,7 +166,7 @@ class ReplayServer:
                             parts.path,
                             query,
                             self.headers.get("User-Agent", ""),
-                            fault or ("ok" if route else "404"),
+                            answered,
                             self.command,
                         )
                     )
@@ -149,17 +177,35 @@ class ReplayServer:
                 if fault in ("429", "503"):
                     self._send(int(fault), b"", "text/plain", retry_after=True)
                 elif fault == "reset":
+                    # A reset (RST), at once: with linger 0, and closed for real now (the
+                    # handler's reader holds the socket open, and on a kept-alive connection
+                    # the client would wait for its timeout instead).
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
                     self.connection.close()
+                    self.rfile.close()
+                elif fault == "timeout":
+                    self._hold(server.faults.hold_seconds)
                 elif fault == "truncate":
                     self._send(200, body, content_type, cut=len(body) // 2)
                 elif fault == "short":  # cut, but with a matching length: HTTP-valid
                     self._send(200, body[: len(body) // 2], content_type)
                 elif fault == "invalid":
-                    self._send(200, b"<html>502 Bad Gateway</html>", content_type)
+                    self._send(200, INVALID_BODY, content_type)
                 else:
                     if fault == "slow":
                         time.sleep(server.faults.slow_seconds)
                     self._send(200, body, content_type)
+
+            def _hold(self, seconds: float) -> None:
+                """Say nothing until the client gives up (closes the connection), or for
+                `seconds`: a client without a timeout of its own waits all of that."""
+                deadline = time.monotonic() + seconds
+                while (left := deadline - time.monotonic()) > 0:
+                    if select.select([self.connection], [], [], left)[0]:
+                        break  # the client closed its end (or, unasked, spoke again)
+                self.close_connection = True
 
             def _fault(self, path: str) -> str | None:
                 return server._next_fault(path)

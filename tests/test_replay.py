@@ -6,20 +6,25 @@ responses over real HTTP on 127.0.0.1, with faults injected on purpose.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import itertools
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from importlib.metadata import version
+from xml.etree import ElementTree
 
 import musicbrainzngs
 import pytest
+import requests
 
 from preservation import __version__
 from preservation.pipeline import sample_dir
 from preservation.sources import SOURCES
-from tests.replay import FAULTS, FaultPlan, ReplayServer
+from tests.replay import FAULTS, INVALID_BODY, FaultPlan, ReplayServer
 
 RECORDING = "b9ad642e-b012-41c7-b72a-42cf4911f9ff"
 RECORDED = sample_dir() / f"musicbrainz/ws2_json_musicbrainz_rs/lookup/recording/{RECORDING}.json"
@@ -108,3 +113,85 @@ def test_unknown_path_is_404_and_logged():
             urllib.request.urlopen(server.url + "/ws/2/recording/none", timeout=5)
         assert caught.value.code == 404
         assert [r.answered for r in server.log] == ["404"]
+
+
+def _get(url: str, timeout: float | None = 5) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as answer:
+        return answer.read()
+
+
+def test_timeout_is_silence_until_the_client_gives_up():
+    with ReplayServer(FaultPlan(hold_seconds=30)) as server:
+        server.route(PATH, RECORDED)
+        server.fail_next(PATH, "timeout")
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):  # the request went out: the answer never came
+            _get(server.url + PATH, timeout=0.3)
+        assert time.monotonic() - started < 5  # the client's timeout, not the 30 s hold
+        assert _get(server.url + PATH) == RECORDED.read_bytes()  # and the next one is answered
+        assert [r.answered for r in server.log] == ["timeout", "ok"]
+
+
+def test_a_client_with_no_timeout_waits_out_the_whole_hold():
+    with ReplayServer(FaultPlan(rate=1.0, kinds=("timeout",), hold_seconds=0.5)) as server:
+        server.route(PATH, RECORDED)
+        started = time.monotonic()
+        with pytest.raises(http.client.RemoteDisconnected):
+            _get(server.url + PATH, timeout=None)
+        assert time.monotonic() - started >= 0.45
+
+
+def test_reset_is_a_reset_at_once_even_on_a_kept_alive_connection():
+    with ReplayServer() as server, requests.Session() as session:
+        server.route(PATH, RECORDED)
+        assert session.get(server.url + PATH, timeout=5).content == RECORDED.read_bytes()
+        server.fail_next(PATH, "reset")
+        started = time.monotonic()
+        with pytest.raises(requests.ConnectionError) as caught:
+            session.get(server.url + PATH, timeout=5)
+        assert "Connection reset by peer" in str(caught.value)
+        assert time.monotonic() - started < 2  # not the client's 5 s timeout
+
+
+def test_invalid_body_is_neither_json_nor_xml():
+    with ReplayServer() as server:
+        server.route(PATH, RECORDED)
+        server.fail_next(PATH, "invalid")
+        body = _get(server.url + PATH)
+    assert body == INVALID_BODY
+    with pytest.raises(ValueError):
+        json.loads(body)
+    with pytest.raises(ElementTree.ParseError):
+        ElementTree.fromstring(body)
+
+
+def test_short_is_cut_but_valid_http_and_slow_is_whole_but_late():
+    with ReplayServer(FaultPlan(slow_seconds=0.3)) as server:
+        server.route(PATH, RECORDED)
+        server.fail_next(PATH, "short", "slow")
+        whole = RECORDED.read_bytes()
+        assert _get(server.url + PATH) == whole[: len(whole) // 2]  # no IncompleteRead
+        started = time.monotonic()
+        assert _get(server.url + PATH) == whole
+        assert time.monotonic() - started >= 0.28
+
+
+def test_scripted_ok_lets_one_request_through_between_faults():
+    with ReplayServer(FaultPlan(rate=1.0, kinds=("503",))) as server:
+        server.route(PATH, RECORDED)
+        server.fail_next(PATH, "429", "ok")
+        for _ in range(3):
+            with contextlib.suppress(urllib.error.HTTPError):
+                _get(server.url + PATH)
+        assert [r.answered for r in server.log] == ["429", "ok", "503"]
+
+
+def test_requests_beyond_the_budget_are_refused():
+    with ReplayServer(budget=2) as server:
+        server.route(PATH, RECORDED)
+        _get(server.url + PATH)
+        _get(server.url + PATH)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            _get(server.url + PATH)
+        assert caught.value.code == 404
+        assert server.answered() == {"ok": 2, "over budget": 1}

@@ -7,6 +7,9 @@ parser's: the same `parse` serves both, so the bundled sample exercises the live
 
 from __future__ import annotations
 
+import calendar
+import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -211,6 +214,11 @@ class Source(Protocol):
         ...
 
 
+# What reading a decoded answer of an unexpected shape raises: not JSON, a key missing, a
+# wrong type, a number too large for what it counts, nesting too deep to decode.
+SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError)
+
+
 def json_object(payload: Any) -> dict[str, Any]:
     """The payload, if it is a JSON object, as every source's answers are; else malformed."""
     if not isinstance(payload, dict):
@@ -218,18 +226,20 @@ def json_object(payload: Any) -> dict[str, Any]:
     return payload
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# ASCII digits only (Python's \d also matches other scripts' digits, which SQL cannot cast), after
+# ASCII whitespace only: dump.sql's mb_date reads the same prefix, so both parsers agree.
+_DATE = re.compile(r"^[\t\n\v\f\r ]*([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 def clean_date(value: Any) -> str | None:
     """A partial ISO date ('1953', '1953-10', '1953-10-11') from a source's date text, or None.
 
-    Only a plausible calendar prefix is kept: '0000', month 13 or day 45 give None, so a bad
-    date never becomes a confident one.
+    Only a plausible calendar prefix is kept: '0000', month 13 or day 45 (or 30 February) give
+    None or the coarser date, so a bad date never becomes a confident one.
     """
     if not isinstance(value, str):
         return None
-    m = _DATE.match(value.strip())
+    m = _DATE.match(value)
     if not m:
         return None
     year, month, day = m.group(1), m.group(2), m.group(3)
@@ -239,9 +249,49 @@ def clean_date(value: Any) -> str | None:
         return year
     if not 1 <= int(month) <= 12:
         return year
-    if day is None or not 1 <= int(day) <= 31:
+    if day is None or not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
         return f"{year}-{month}"
     return f"{year}-{month}-{day}"
+
+
+def seconds(value: Any, per_second: float = 1.0) -> float | None:
+    """A duration in seconds from a count of 1/`per_second` s: positive and finite, else None.
+
+    A boolean, a string, NaN, an infinity or an integer too large for a float is no duration.
+    """
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        result = float(value) / per_second
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) and result > 0 else None
+
+
+# An escaped UTF-16 surrogate (\ud800-\udfff): paired, it is one character; alone, not text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def load_json(body: str | bytes) -> Any:
+    """Decode a payload as JSON text, or raise ValueError saying why it is not.
+
+    Beyond `json.loads`: bytes must be UTF-8; an unpaired surrogate escape ("\\ud800") is
+    refused, since it decodes to no Unicode text (nothing downstream could store it); and a
+    document nested deeper than Python can follow is refused, not a crash.
+    """
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        decoded = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply to decode") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("holds an unpaired UTF-16 surrogate escape (not text)") from None
+        except RecursionError:
+            raise ValueError("nested too deeply to decode") from None
+    return decoded
 
 
 def text(value: Any) -> str | None:

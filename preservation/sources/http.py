@@ -5,13 +5,17 @@ or a client package such as `internetarchive`):
 - a user agent naming the project and a contact, and no live run without a contact;
 - one request per `interval` seconds (requests are sequential: concurrency one);
 - on 429/5xx, resets and timeouts, a bounded number of retries that wait what Retry-After
-  says (capped at `max_wait`), else 1, 2, 4 ... s; a body cut short is asked for again;
+  says (capped at `max_wait`), else 1, 2, 4 ... s; a body cut short, or one that is not
+  JSON (a proxy's error page, a body cut with a matching length), is asked for again;
+- a server silent for `timeout` seconds counts as failed (then retried), whatever timeout
+  the client package would use, so a stalled connection cannot hang a harvest;
 - a mirror (or the tests' loopback server) in place of the public host, by base URL;
 - every answer kept exactly as received, for `raw_records`.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +40,7 @@ class Etiquette:
     interval: float = 1.0  # seconds between requests
     retries: int = 4  # further attempts after a failed one
     max_wait: float = 120.0  # longest single wait, whatever Retry-After says
+    timeout: float = 60.0  # seconds without a byte from the server before a request fails
 
     def __post_init__(self) -> None:
         if not self.contact or ("@" not in self.contact and "://" not in self.contact):
@@ -110,7 +115,18 @@ class _Adapter(HTTPAdapter):
         if request.url and base != self.public:
             request.url = base + request.url.removeprefix(self.public)
         self.pace.wait(self.etiquette.interval)
+        # Ours, not the client package's (internetarchive waits 300 s on a search).
+        kwargs["timeout"] = self.etiquette.timeout
         return super().send(request, *args, **kwargs)
+
+
+def is_json(body: bytes) -> bool:
+    """Whether a body is whole JSON (what every live source answers when all is well)."""
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is one; nested too deep to read
+        return False
+    return True
 
 
 class PoliteSession:
@@ -137,12 +153,15 @@ class PoliteSession:
         self.answers.append(response)
 
     def fetch(self, request: Callable[[], object]) -> requests.Response:
-        """Run one call that makes a request; return the answer, retrying a body cut short.
+        """Run one call that makes a request; return the answer, retrying a body cut short
+        or not JSON.
 
-        A body that is not JSON is returned (stored, then quarantined with its reason);
-        an error status after the retries raises, naming the request.
+        A body that is not JSON at every attempt is returned (stored, then quarantined with
+        its reason); an error status after the retries raises, naming the request, and so
+        does a request whose attempts all failed, some otherwise.
         """
         e = self.etiquette
+        garbled = 0  # attempts answered with a body that is not JSON
         for attempt in range(e.retries + 1):
             self.answers.clear()
             try:
@@ -158,11 +177,25 @@ class PoliteSession:
                 pass  # the client raised on an error status: _last_answer names it
             except requests.RequestException as exc:
                 raise self._gave_up(exc) from exc
-            return self._last_answer()
-        raise AssertionError("unreachable")
+            answer = self._last_answer()
+            if is_json(answer.content):
+                return answer
+            # Every service here answers JSON: anything else (an error page, a body cut with a
+            # matching length) is most often passing, and taken at once it would fail a page
+            # or send a record to quarantine. Not JSON every time, it is the answer.
+            garbled += 1
+            if garbled == e.retries + 1:
+                return answer
+            if attempt < e.retries:
+                time.sleep(min(2.0**attempt, e.max_wait))
+        raise PreservationError(
+            f"{self.source}: gave up on {urlsplit(answer.url).path} (cut short or not JSON "
+            f"at each of {e.retries + 1} attempts); what was stored is kept and the harvest "
+            "resumes from there"
+        )
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> requests.Response:
-        return self.fetch(lambda: self.session.get(url, params=params, timeout=60))
+        return self.fetch(lambda: self.session.get(url, params=params))
 
     def _last_answer(self) -> requests.Response:
         if not self.answers:

@@ -14,8 +14,8 @@ from typing import Any
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
-from preservation.sources.http import Etiquette, PoliteSession
+from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.http import Etiquette, PoliteSession, is_json
 
 PUBLIC = "https://commons.wikimedia.org"
 API = f"{PUBLIC}/w/api.php"
@@ -87,6 +87,13 @@ class Commons:
     def pages(self, scope: Scope, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
         while True:
             answer = self.http.get(API, {**PAGE_PROPS, **scope.params(position, cursor)})
+            if scope.kind == "file" and not is_json(answer.content):
+                # One answer, nothing to page through: stored as it came (and quarantined
+                # with its reason), as the other sources' lookups are, rather than failing
+                # every run at this file and never reaching the scopes after it.
+                key = f"{scope.name}#offset={position}"
+                yield Page(key, answer.url, answer.content, 0, position + 1, position + 1)
+                return
             try:
                 decoded = json.loads(answer.content)
                 if "error" in decoded:
@@ -98,14 +105,16 @@ class Commons:
                 pages = (decoded.get("query") or {}).get("pages") or {}
                 count = len(pages)
                 more = decoded.get("continue") or {}
-            except (ValueError, AttributeError, TypeError) as exc:
+                next_position = int(more.get("gsroffset", position + count))
+                cursor = more.get("gcmcontinue")
+                hits = (decoded.get("query") or {}).get("searchinfo", {}).get("totalhits")
+                total = next_position
+                if more:
+                    total = int(hits) if hits else next_position + PAGE_SIZE
+            except SHAPE_ERRORS as exc:
                 raise PreservationError(
                     f"commons: unusable answer from {answer.url}: {exc}"
                 ) from exc
-            next_position = int(more.get("gsroffset", position + count))
-            cursor = more.get("gcmcontinue")
-            hits = (decoded.get("query") or {}).get("searchinfo", {}).get("totalhits")
-            total = (int(hits) if hits else next_position + PAGE_SIZE) if more else next_position
             yield Page(
                 key=f"{scope.name}#offset={position}",
                 request=answer.url,

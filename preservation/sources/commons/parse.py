@@ -17,6 +17,7 @@ from preservation.sources.base import (
     Record,
     clean_date,
     json_object,
+    seconds,
     text,
 )
 
@@ -111,9 +112,7 @@ def rights(meta: dict[str, Any]) -> str | None:
 
 
 def _duration(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
+    return seconds(value)
 
 
 SOURCE = WikimediaCommons()

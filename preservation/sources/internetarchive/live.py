@@ -21,7 +21,7 @@ import internetarchive
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette, PoliteSession
 
 __all__ = ["PUBLIC", "Archive", "Etiquette", "Scope", "item_scopes"]
@@ -138,11 +138,11 @@ class Archive:
             try:
                 decoded = json.loads(answer.content)
                 count, total = len(decoded["items"]), int(decoded["total"])
-            except (ValueError, KeyError, TypeError) as exc:
+                cursor = decoded.get("cursor")
+            except SHAPE_ERRORS as exc:
                 raise PreservationError(
                     f"internetarchive: unusable scrape answer from {answer.url}: {exc}"
                 ) from exc
-            cursor = decoded.get("cursor")
             yield Page(
                 key=f"{scope.name}#offset={position}",
                 request=answer.url,

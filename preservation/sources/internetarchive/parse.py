@@ -17,6 +17,7 @@ from preservation.sources.base import (
     Record,
     clean_date,
     json_object,
+    seconds,
     text,
     text_list,
 )
@@ -188,13 +189,13 @@ def _duration(files: Any) -> float | None:
             continue
         try:
             if ":" in length:
-                minutes, seconds = length.rsplit(":", 1)
-                value = int(minutes) * 60 + float(seconds)
+                minutes, secs = length.rsplit(":", 1)
+                value = seconds(int(minutes) * 60 + float(secs))
             else:
-                value = float(length)
-        except ValueError:
+                value = seconds(float(length))
+        except (ValueError, OverflowError):  # not a number, or too large for a float
             continue
-        if value > 0:
+        if value is not None:
             return value
     return None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette, PoliteSession
 
 PUBLIC = "https://www.loc.gov"
@@ -82,11 +82,13 @@ class LocGov:
                 decoded = json.loads(answer.content)
                 count = len(decoded["results"])
                 pagination = decoded.get("pagination") or {}
-            except (ValueError, KeyError, TypeError) as exc:
+                more = bool(pagination.get("next")) and count > 0
+                # `of` is the number of results; without a pagination block, this page is all.
+                total = int(pagination.get("of") or 0) or (
+                    position + count + (PAGE_SIZE if more else 0)
+                )
+            except SHAPE_ERRORS as exc:
                 raise PreservationError(f"loc: unusable answer from {answer.url}: {exc}") from exc
-            more = bool(pagination.get("next")) and count > 0
-            # `of` is the number of results; without a pagination block, this page is all.
-            total = int(pagination.get("of") or 0) or position + count + (PAGE_SIZE if more else 0)
             yield Page(
                 key=f"{scope.name}#offset={position}",
                 request=answer.url,

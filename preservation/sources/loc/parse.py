@@ -18,6 +18,7 @@ from preservation.sources.base import (
     Record,
     clean_date,
     json_object,
+    seconds,
     text,
     text_list,
 )
@@ -123,9 +124,8 @@ def _copy_format(resources: Any) -> str | None:
 
 def _duration(resources: Any) -> float | None:
     for f in _files(resources):
-        seconds = f.get("duration")
-        if isinstance(seconds, int | float) and seconds > 0:
-            return float(seconds)
+        if (duration := seconds(f.get("duration"))) is not None:
+            return duration
     return None
 
 

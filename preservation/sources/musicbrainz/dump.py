@@ -13,10 +13,11 @@ Lines that cannot be used are quarantined with their line number and why.
 from __future__ import annotations
 
 import hashlib
-import json
 import lzma
+import os
 import queue
 import re
+import shutil
 import tarfile
 import tempfile
 import threading
@@ -34,13 +35,16 @@ from preservation import progress
 from preservation.errors import PreservationError
 from preservation.harvest import HarvestResult, harvest_run, quarantine, utc_now
 from preservation.normalize import SIGHTING_TABLES, merge_sightings
-from preservation.sources.base import MalformedPayload, json_object
+from preservation.sources.base import MalformedPayload, json_object, load_json
 from preservation.sources.musicbrainz.parse import WRITER_TYPES
 from preservation.store import scalar, transaction
 
 T = TypeVar("T")
 SOURCE = "musicbrainz"
 CHUNK_BYTES = 256 * 2**20
+# Each import stages its chunks in a temp folder named after its process id, so that the
+# folder a killed import left behind can be told from a running import's.
+CHUNK_FOLDER_PREFIX = "preservation-dump-"
 # DuckDB's JSON reader must be told the longest line; it sizes its buffers from it, so it is
 # measured per chunk (box-set releases run to megabytes on one line) rather than set huge.
 MIN_OBJECT_BYTES = 16 * 2**20
@@ -58,7 +62,7 @@ _RELATIONS = (
 _RECORDING = {
     "id": "VARCHAR",
     "title": "VARCHAR",
-    "length": "DOUBLE",
+    "length": "JSON",  # read as JSON: `true` or "281000" is no length (mb_duration in dump.sql)
     "first-release-date": "VARCHAR",
     "artist-credit": _CREDIT,
     "isrcs": "VARCHAR[]",
@@ -77,7 +81,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "country": "VARCHAR",
         "artist-credit": _CREDIT,
         "label-info": 'STRUCT("catalog-number" VARCHAR, label STRUCT(name VARCHAR))[]',
-        "media": "STRUCT(format VARCHAR, tracks STRUCT(title VARCHAR, length DOUBLE, "
+        "media": "STRUCT(format VARCHAR, tracks STRUCT(title VARCHAR, length JSON, "
         f"recording {_TRACK_RECORDING})[])[]",
         "relations": _RELATIONS,
     },
@@ -147,6 +151,7 @@ def import_dump(
     if entity is not None and entity not in ENTITIES:
         raise PreservationError(f"unknown dump entity {entity!r}; known: {', '.join(ENTITIES)}")
     _load_sql(con)
+    _remove_orphaned_chunk_folders()
     # Each chunk commits; folding the WAL into the tables after every one would rewrite the
     # same row groups again and again, so checkpoint once at the end instead.
     con.execute(f"SET checkpoint_threshold = '{4 * chunk_bytes}B'")
@@ -171,7 +176,7 @@ def _import(
                 done = _import_member(con, path, member, run, result.dump_timestamp, chunk_bytes)
                 result.entities.append(done)
         if not result.entities:
-            wanted = f"mbdump/{entity}" if entity else "an mbdump/<entity> file"
+            wanted = f"mbdump/{entity}" if entity else "mbdump/<entity> file"
             raise PreservationError(f"{path} holds no {wanted} ({', '.join(ENTITIES)})")
         merge_sightings(con)
     return result
@@ -248,7 +253,7 @@ def _import_member(
     raw_key = f"{path.name}:{member.member}" if path.name != member.member else path.name
     label = f"import {member.entity}"
     with (
-        tempfile.TemporaryDirectory(prefix="preservation-dump-") as tmp,
+        tempfile.TemporaryDirectory(prefix=f"{CHUNK_FOLDER_PREFIX}{os.getpid()}-") as tmp,
         progress.meter(label, member.size) as advance,
     ):
         chunk_path = Path(tmp) / "chunk.jsonl"
@@ -278,6 +283,30 @@ def _import_member(
             advance(len(block), lines)
     _complete_import(con, done)
     return done
+
+
+def _remove_orphaned_chunk_folders() -> None:
+    """Remove the chunk folders of imports whose process has died.
+
+    A killed import (SIGKILL, power loss) runs no cleanup, so its folder stays behind with
+    its last chunk in it: up to the chunk size (256 MB by default) for each kill.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) probes a process only on POSIX
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{CHUNK_FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(CHUNK_FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and is another user's
+        return True
+    return True
 
 
 def _open_import(
@@ -514,10 +543,10 @@ def _quarantine_reasons(
             yield first_line + index, "blank line", text
             continue
         try:
-            json_object(json.loads(text))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield first_line + index, f"invalid JSON: {exc}", text
+            json_object(load_json(text))
         except MalformedPayload as exc:
             yield first_line + index, str(exc), text
+        except ValueError as exc:  # not UTF-8, not JSON, or no text DuckDB can read
+            yield first_line + index, f"invalid JSON: {exc}", text
         else:
             yield first_line + index, problem, text

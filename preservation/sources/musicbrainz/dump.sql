@@ -14,25 +14,37 @@ CREATE OR REPLACE TEMP MACRO mb_texts(vs) AS
     list_filter([mb_text(v) FOR v IN coalesce(vs, [])], lambda v: v IS NOT NULL);
 
 -- A plausible calendar prefix only (clean_date in sources/base.py): '1953', '1953-10',
--- '1953-10-11'; a bad month or day falls back to the coarser date, a bad year gives NULL.
+-- '1953-10-11' after ASCII whitespace; a bad month or day (30 February) falls back to the
+-- coarser date, a bad year gives NULL.
 CREATE OR REPLACE TEMP MACRO mb_date(v) AS list_transform(
-    [regexp_extract(trim(v), '^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?', ['y', 'm', 'd'])],
+    [regexp_extract(v, '^[\t\n\v\f\r ]*([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?',
+                    ['y', 'm', 'd'])],
     lambda d: CASE
         WHEN NOT coalesce(TRY_CAST(d.y AS INTEGER) BETWEEN 1000 AND 2999, false) THEN NULL
         WHEN NOT coalesce(TRY_CAST(d.m AS INTEGER) BETWEEN 1 AND 12, false) THEN d.y
-        WHEN NOT coalesce(TRY_CAST(d.d AS INTEGER) BETWEEN 1 AND 31, false)
+        WHEN TRY_CAST(d.y || '-' || d.m || '-' || d.d AS DATE) IS NULL
             THEN d.y || '-' || d.m
         ELSE d.y || '-' || d.m || '-' || d.d
     END
 )[1];
 
-CREATE OR REPLACE TEMP MACRO mb_valid_id(v) AS coalesce(length(v) = 36, false);
+-- An MBID: a UUID (parse.py's _id).
+CREATE OR REPLACE TEMP MACRO mb_valid_id(v) AS coalesce(regexp_full_match(
+    v, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'), false);
 
 CREATE OR REPLACE TEMP MACRO mb_artists(credits) AS
     list_filter([coalesce(mb_text(c.name), mb_text(c.artist.name)) FOR c IN coalesce(credits, [])],
                 lambda n: n IS NOT NULL);
 
-CREATE OR REPLACE TEMP MACRO mb_duration(ms) AS CASE WHEN ms > 0 THEN ms / 1000.0 END;
+-- A JSON number, as a DOUBLE (a boolean or a string of digits is no number: sources/base.py).
+CREATE OR REPLACE TEMP MACRO mb_number(v) AS
+    CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v AS DOUBLE) END;
+
+-- Milliseconds (JSON) -> seconds, positive and finite (parse.py's _duration): DuckDB ranks
+-- NaN above every number.
+CREATE OR REPLACE TEMP MACRO mb_duration(ms) AS list_transform(
+    [mb_number(ms)], lambda n: CASE WHEN n > 0 AND isfinite(n) THEN n / 1000.0 END
+)[1];
 
 -- url relationships: where the entity can be found (an ended one is kept, not live).
 CREATE OR REPLACE TEMP MACRO mb_is_link(r) AS
@@ -104,7 +116,7 @@ SELECT NULL::VARCHAR AS document, 0 AS pos, id, title, "artist-credit" AS credit
        NULL::VARCHAR AS country, relations,
        NULL::VARCHAR AS release_label, NULL::VARCHAR AS release_catalog,
        NULL::VARCHAR AS release_format, NULL::VARCHAR[] AS release_artists,
-       NULL::VARCHAR AS track_title, NULL::DOUBLE AS track_length,
+       NULL::VARCHAR AS track_title, NULL::JSON AS track_length,
        []::STRUCT(url VARCHAR, relation_type VARCHAR, live BOOLEAN, status_note VARCHAR)[]
            AS release_links
 FROM dump_docs WHERE problem IS NULL;

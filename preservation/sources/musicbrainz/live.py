@@ -4,8 +4,10 @@ Etiquette is enforced here, not left to the caller:
 - one request per `interval` seconds across the process, retries included, never faster
   than one a second against musicbrainz.org (a mirror may go faster);
 - a user agent `preservation/<version> ( <contact> )`, and no live run without a contact;
-- 429/503 (and resets, timeouts, cut bodies): wait what Retry-After says, else back off, a
-  bounded number of times, then give up with a message naming the request.
+- 429/503 (and resets, timeouts, cut bodies, bodies that are not JSON): wait what
+  Retry-After says, else back off, a bounded number of times, then give up with a message
+  naming the request (a body not JSON at every attempt is kept, to be quarantined
+  with its reason).
 
 musicbrainzngs decides request building and includes validation; its reader
 (`_safe_read`) is replaced while harvesting, because it ignores Retry-After and retries 503s
@@ -35,9 +37,9 @@ import musicbrainzngs.musicbrainz as ngs
 from preservation import __version__
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
 from preservation.sources.http import Etiquette as PoliteEtiquette
-from preservation.sources.http import Pace
+from preservation.sources.http import Pace, is_json
 
 PUBLIC_HOST = "musicbrainz.org"
 PAGE_SIZE = 100  # the web service's maximum for browse and search
@@ -190,17 +192,17 @@ class WebService:
             )
             items, count = "recordings", "count"
         else:
-            body = musicbrainzngs.browse_releases(
-                **{scope.kind: scope.value},
-                includes=BROWSE_RELEASE_INC,
-                limit=PAGE_SIZE,
-                offset=offset,
+            # The web service browses releases by label or collection alike, but
+            # musicbrainzngs' browse_releases takes no `collection` (a TypeError): its browse
+            # implementation does, with the same includes and paging.
+            body = ngs._browse_impl(
+                "release", BROWSE_RELEASE_INC, PAGE_SIZE, offset, {scope.kind: scope.value}
             )
             items, count = "releases", "release-count"
         try:
             decoded = json.loads(body)
             return body, len(decoded[items]), int(decoded[count])
-        except (ValueError, KeyError, TypeError) as exc:
+        except SHAPE_ERRORS as exc:
             raise PreservationError(
                 f"musicbrainz: unusable answer to {self.last_url}: {exc}"
             ) from exc
@@ -230,15 +232,26 @@ class WebService:
         """Read one response, honouring Retry-After and giving up after a bounded number."""
         e = self.etiquette
         self.last_url = req.full_url
-        why, wait = "", 0.0
+        why, wait, garbled = "", 0.0, 0  # garbled: attempts answered with a body not JSON
         for attempt in range(e.retries + 1):
             if attempt:
                 e.sleep(min(wait, e.max_wait))
             wait = max(e.interval, 2.0 ** (attempt + 1))  # unless the server says otherwise
             _PACE.wait(e.interval)
             try:
-                with opener.open(req, body) if body else opener.open(req) as response:
-                    return response.read()
+                # musicbrainzngs opens with no timeout: a server that stops answering would
+                # hold the harvest forever.
+                with opener.open(req, body, timeout=e.timeout) as response:
+                    answer = response.read()
+                if is_json(answer):
+                    return answer
+                # Not JSON (an error page, a body cut with a matching length) is most often
+                # passing: taken at once, it would fail a page or send a lookup to
+                # quarantine. Not JSON at every attempt, it is the answer.
+                garbled += 1
+                if garbled == e.retries + 1:
+                    return answer
+                why = "not JSON"
             except urllib.error.HTTPError as exc:
                 if exc.code in (400, 404, 411):
                     raise PreservationError(

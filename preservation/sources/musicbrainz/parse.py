@@ -6,6 +6,7 @@ because WS/2 JSON does not name the entity type.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from preservation.sources.base import (
@@ -18,11 +19,13 @@ from preservation.sources.base import (
     Writer,
     clean_date,
     json_object,
+    seconds,
     text,
     text_list,
 )
 
 PAGE = "https://musicbrainz.org"
+MBID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Work-artist relationship types that make the artist an author of the work.
 WRITER_TYPES = ("composer", "writer", "lyricist", "librettist", "translator", "arranger")
 
@@ -59,6 +62,8 @@ class MusicBrainz:
                 _artist(payload, out)
             else:
                 return Parsed(skipped=f"MusicBrainz {kind} (not about recordings)")
+        if not (out.records or out.works or out.artists or out.skipped):
+            out.skipped = "MusicBrainz answer listing no recordings, releases or works"
         return out
 
 
@@ -86,7 +91,7 @@ def _id(entity: Any, what: str) -> str:
     if not isinstance(entity, dict):
         raise MalformedPayload(f"{what} is a {type(entity).__name__}, not an object")
     mbid = entity.get("id")
-    if not isinstance(mbid, str) or len(mbid) != 36:
+    if not isinstance(mbid, str) or not MBID.fullmatch(mbid):
         raise MalformedPayload(f"{what} without a valid 'id' (got {mbid!r})")
     return mbid
 
@@ -106,9 +111,7 @@ def _artists(entity: dict[str, Any]) -> list[str]:
 
 
 def _duration(ms: Any) -> float | None:
-    if isinstance(ms, int | float) and not isinstance(ms, bool) and ms > 0:
-        return ms / 1000.0
-    return None
+    return seconds(ms, 1000.0)
 
 
 def _list(entity: dict[str, Any], key: str) -> list[Any]:
