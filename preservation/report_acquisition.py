@@ -83,12 +83,11 @@ NUMBER_COLUMNS = frozenset(
 # evidence_urls: every holding URL (live or not) and every record's own page.
 # The US and EU rights come from rights_verdicts pivoted per combination of facts (a few
 # thousand rows) and joined on the cluster's facts: the same as the rights_status view gives.
+# The records and holdings are read from the temporary tables `gather` builds first.
 AT_RISK_SQL = """
 WITH at_risk AS (
     SELECT * FROM risk WHERE risk_level IN ('high', 'medium')
 ),
-members AS (SELECT * FROM at_risk_records),
-held AS (SELECT * FROM at_risk_holdings),
 -- Lists are made distinct and sorted after aggregating, not by ordered aggregates, which
 -- cannot spill to disk and run out of memory with millions of at-risk clusters.
 records AS (
@@ -104,22 +103,23 @@ records AS (
             AS catalog_number,
         nullif(array_to_string(list_sort(list_distinct(list(matrix))), '; '), '') AS matrix,
         min(date) AS date
-    FROM members
+    FROM at_risk_records
     GROUP BY cluster_id
 ),
 live AS (
     SELECT cluster_id, list_sort(list_distinct(list(holding))) AS holdings
     FROM (
-        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding FROM held WHERE live
+        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding
+        FROM at_risk_holdings WHERE live
     )
     GROUP BY cluster_id
 ),
 evidence AS (
     SELECT cluster_id, list_sort(list_distinct(list(url))) AS evidence_urls
     FROM (
-        SELECT cluster_id, url FROM held
+        SELECT cluster_id, url FROM at_risk_holdings
         UNION ALL
-        SELECT cluster_id, page_url FROM members WHERE page_url IS NOT NULL
+        SELECT cluster_id, page_url FROM at_risk_records WHERE page_url IS NOT NULL
     )
     GROUP BY cluster_id
 ),

@@ -375,18 +375,25 @@ def serialize(draw: st.DrawFn, doc: Any, steps: list[str], byte_level: bool) -> 
         steps.append(f"nested {depth} deep")
     body = text.encode("utf-8", "surrogatepass")  # an unpaired surrogate becomes invalid UTF-8
     if byte_level:
-        for _ in range(draw(st.integers(0, 2))):
-            at = draw(st.integers(0, len(body)))
-            op = draw(st.sampled_from(["truncate", "invalid utf-8", "control", "bom"]))
-            if op == "truncate":
-                body = body[:at]
-            elif op == "invalid utf-8":
-                body = body[:at] + draw(st.sampled_from(INVALID_UTF8)) + body[at:]
-            elif op == "control":
-                body = body[:at] + draw(st.sampled_from(RAW_CONTROL)) + body[at:]
-            else:
-                body = b"\xef\xbb\xbf" + body
-            steps.append(f"bytes: {op} at {at}")
+        body = damage_bytes(draw, body, draw(st.integers(0, 2)), steps)
+    return body
+
+
+def damage_bytes(draw: st.DrawFn, body: bytes, times: int, steps: list[str]) -> bytes:
+    """`body` cut short, or with invalid UTF-8, raw control bytes or a BOM put in, `times`
+    times over."""
+    for _ in range(times):
+        at = draw(st.integers(0, len(body)))
+        op = draw(st.sampled_from(["truncate", "invalid utf-8", "control", "bom"]))
+        if op == "truncate":
+            body = body[:at]
+        elif op == "invalid utf-8":
+            body = body[:at] + draw(st.sampled_from(INVALID_UTF8)) + body[at:]
+        elif op == "control":
+            body = body[:at] + draw(st.sampled_from(RAW_CONTROL)) + body[at:]
+        else:
+            body = b"\xef\xbb\xbf" + body
+        steps.append(f"bytes: {op} at {at}")
     return body
 
 

@@ -41,11 +41,10 @@ from tests.test_bad_input import (
     BAD_DATES,
     DEEP,
     HOSTILE_NUMBERS,
-    INVALID_UTF8,
     MBID,
-    RAW_CONTROL,
     TITLES,
     assert_merged_tables_sane,
+    damage_bytes,
     empty,
     mutate_document,
     reproducible,
@@ -152,19 +151,7 @@ def dump_lines(draw: st.DrawFn, entity: str, mbid: str) -> Line:
             depth = draw(st.sampled_from([40, 5_000, 100_000]))
             text = text.replace(json.dumps(DEEP), "[" * depth + "]" * depth)
         return Line(kind, text.encode("utf-8", "surrogatepass"), mbid, steps=steps)
-    body = json.dumps(doc).encode()
-    for _ in range(draw(st.integers(1, 2))):
-        at = draw(st.integers(0, len(body)))
-        op = draw(st.sampled_from(["truncate", "invalid utf-8", "control", "bom"]))
-        if op == "truncate":
-            body = body[:at]
-        elif op == "invalid utf-8":
-            body = body[:at] + draw(st.sampled_from(INVALID_UTF8)) + body[at:]
-        elif op == "control":
-            body = body[:at] + draw(st.sampled_from(RAW_CONTROL)) + body[at:]
-        else:
-            body = b"\xef\xbb\xbf" + body
-        steps.append(f"{op} at {at}")
+    body = damage_bytes(draw, json.dumps(doc).encode(), draw(st.integers(1, 2)), steps)
     return Line("bytes", body, mbid, steps=steps)
 
 

@@ -223,6 +223,17 @@ def rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[o
         return con.execute(sql, params or []).fetchall()
 
 
+def logged_run(job: Job, before: tuple[int, str] | None) -> tuple[int, str] | None:
+    """After a kill: the database reads whole, and the run the killed process logged, or None
+    (counted as a kill at startup) when it died before logging one."""
+    assert_readable(job.db)
+    after = last_run(job.db)
+    if after is None or after == before:
+        job.kills.append(Kill(job.name, STARTUP, "before the run was logged"))
+        return None
+    return after
+
+
 def last_run(db: Path) -> tuple[int, str] | None:
     """(run id, status) of the latest harvest_log row, None before any."""
     found = rows(db, "SELECT run_id, status FROM harvest_log ORDER BY run_id DESC LIMIT 1")
@@ -357,10 +368,8 @@ def harvest_kill(server: ReplayServer, job: Job, tmp: Path, env: dict[str, str])
         ended_well(proc)
         job.ended_first += 1
         return
-    assert_readable(job.db)
-    after = last_run(job.db)
-    if after is None or after == before:
-        job.kills.append(Kill(job.name, STARTUP, "before the run was logged"))
+    after = logged_run(job, before)
+    if after is None:
         return
     run_id, status = after
     lookups_done = rows(
@@ -505,10 +514,8 @@ def import_kill(
         ended_well(proc)
         job.ended_first += 1
         return
-    assert_readable(job.db)
-    after = last_run(job.db)
-    if after is None or after == before:
-        job.kills.append(Kill(job.name, STARTUP, "before the run was logged"))
+    after = logged_run(job, before)
+    if after is None:
         return
     run_id, status = after
     # The imports that count or will, each with whether this run finished it.
