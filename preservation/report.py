@@ -8,7 +8,8 @@ at-risk.html
     each summary figure is a row of `summary_figures` (its name in a `data-figure`
     attribute), and each chart comes with a table of its numbers marked with the query that
     gives them (`data-query`), so a test can check every number against its query. The charts
-    are Vega-Lite specs (built with altair) rendered to SVG by vl-convert, which runs offline.
+    are Vega-Lite specs (built with altair) rendered to SVG by vl-convert, which runs offline
+    (preservation/report_charts.py).
     The table lists the most urgent at-risk clusters (at most HTML_TABLE_LIMIT; all of them
     are in the acquisition list), sortable by clicking a column header and filterable by text.
 acquisition-list.csv, .json, .parquet
@@ -24,15 +25,12 @@ The same database always gives identical files: none holds a generation timestam
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import altair as alt
 import duckdb
-import vl_convert
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -54,18 +52,6 @@ from preservation.store import scalar
 HTML_NAME = "at-risk.html"
 # The page stays light enough for a browser whatever the catalogue's size.
 HTML_TABLE_LIMIT = 1000
-
-# Fixed colours (Okabe-Ito, readable with colour-blindness), so a class keeps its colour
-# from one report to the next; open to closed, then 'none'.
-ACCESS_COLOURS = {
-    "open_archive": "#009E73",
-    "free_stream": "#56B4E9",
-    "paid_stream": "#0072B2",
-    "store": "#E69F00",
-    "none": "#999999",
-}
-OTHER_COLOUR = "#555555"
-STATUS_COLOURS = {"public_domain": "#009E73", "in_copyright": "#D55E00", "undetermined": "#999999"}
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
@@ -133,10 +119,13 @@ def _render_html(
 
 def _charts(con: duckdb.DuckDBPyConnection) -> list[Chart]:
     """The page's charts, each drawn from the rows of its named query."""
+    # Imported here: altair takes half a second to import, and only the page needs it.
+    from preservation.report_charts import CHARTS, svg
+
     charts = []
     for query, title, caption, draw in CHARTS:
         columns, rows = _named(con, query)
-        charts.append(Chart(query, title, caption, _svg(draw(rows)), columns, rows))
+        charts.append(Chart(query, title, caption, svg(draw(rows)), columns, rows))
     return charts
 
 
@@ -156,124 +145,3 @@ def _named(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[d
     """The columns and rows of a named query from queries/: the page shows what it gives."""
     columns, rows = run_query(con, name)
     return columns, [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _decade_chart(data: list[dict[str, Any]]) -> alt.Chart:
-    """Grouped bars: clusters per decade, one bar per access class of their live copies."""
-    decades = list(dict.fromkeys(d["decade"] for d in data))
-    extra = sorted({d["access_class"] for d in data} - ACCESS_COLOURS.keys())
-    domain = [*ACCESS_COLOURS, *extra]
-    colours = [*ACCESS_COLOURS.values(), *[OTHER_COLOUR] * len(extra)]
-    return (
-        alt.Chart(alt.Data(values=data))
-        .mark_bar()
-        .encode(
-            x=alt.X("decade:N", sort=decades, title="decade", axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("access_class:N", sort=domain),
-            y=alt.Y("clusters:Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "access_class:N",
-                title="access class",
-                scale=alt.Scale(domain=domain, range=colours),
-            ),
-        )
-        .properties(width=640, height=260)
-    )
-
-
-def _status_chart(data: list[dict[str, Any]]) -> alt.Chart:
-    """Horizontal bars: clusters per risk status, most common first."""
-    return (
-        alt.Chart(alt.Data(values=data))
-        .mark_bar(color="#0072B2")
-        .encode(
-            y=alt.Y("status:N", sort="-x", title=None),
-            x=alt.X("sum(clusters):Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
-        )
-        .properties(width=520)
-    )
-
-
-def _platform_chart(data: list[dict[str, Any]]) -> alt.Chart:
-    """Horizontal bars: live copies per platform, closed commercial platforms marked."""
-    rows = [{**d, "kind": "closed" if d["closed_garden"] else "open or free"} for d in data]
-    return (
-        alt.Chart(alt.Data(values=rows))
-        .mark_bar()
-        .encode(
-            y=alt.Y("platform:N", sort="-x", title=None),
-            x=alt.X("live_copies:Q", title="live copies", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "kind:N",
-                title="platform",
-                scale=alt.Scale(domain=["open or free", "closed"], range=["#009E73", "#D55E00"]),
-            ),
-        )
-        .properties(width=520)
-    )
-
-
-def _rights_chart(data: list[dict[str, Any]]) -> alt.Chart:
-    """Stacked bars per jurisdiction, one row of bars per layer: clusters by rights status."""
-    return (
-        alt.Chart(alt.Data(values=data))
-        .mark_bar()
-        .encode(
-            y=alt.Y("jurisdiction:N", title=None),
-            x=alt.X("clusters:Q", title="clusters", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "status:N",
-                title="status",
-                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
-            ),
-            order=alt.Order("status_order:Q"),
-        )
-        .transform_calculate(
-            status_order="indexof(['public_domain', 'in_copyright', 'undetermined'], datum.status)"
-        )
-        .properties(width=420, height=150)
-        .facet(row=alt.Row("layer:N", title=None, sort=["recording", "composition", "both"]))
-    )
-
-
-# query, title, caption, how to draw its rows
-CHARTS: list[tuple[str, str, str, Callable[[list[dict[str, Any]]], alt.TopLevelMixin]]] = [
-    (
-        "coverage_by_decade",
-        "Coverage by decade and access class",
-        "Clusters per decade of recording, by the access class of their live copies (none: no "
-        "live copy is known; a catalogue entry is not a copy). A cluster with live copies of "
-        "several classes counts once in each.",
-        _decade_chart,
-    ),
-    (
-        "platform_concentration",
-        "Platform concentration",
-        "Live copies per platform: how much of what survives depends on each one. Closed "
-        "commercial platforms decide alone what stays.",
-        _platform_chart,
-    ),
-    (
-        "rights_by_jurisdiction",
-        "Rights status per jurisdiction",
-        "Clusters public domain, in copyright or undetermined, as sound recordings, as musical "
-        "works, and both together (free to preserve and share). Information, not legal advice.",
-        _rights_chart,
-    ),
-    (
-        "status_summary",
-        "Clusters by risk status",
-        "How many clusters are in each risk status.",
-        _status_chart,
-    ),
-]
-
-
-def _svg(chart: alt.TopLevelMixin) -> Markup:
-    """Render a chart to SVG offline; vl-convert's SVG is markup with no external references."""
-    readable = (
-        chart.configure_axis(labelFontSize=12, titleFontSize=13)
-        .configure_legend(labelFontSize=12, titleFontSize=13)
-        .configure_view(stroke=None)
-    )
-    return Markup(vl_convert.vegalite_to_svg(readable.to_dict()))

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from preservation.report import CHARTS
+from preservation.report_charts import CHARTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

@@ -21,8 +21,9 @@ import pytest
 from preservation import store
 from preservation.assess import assess
 from preservation.queries import run_query
-from preservation.report import CHARTS, HTML_TABLE_LIMIT, write_reports
+from preservation.report import HTML_TABLE_LIMIT, write_reports
 from preservation.report_acquisition import ACQUISITION_COLUMNS, acquisition_rows
+from preservation.report_charts import CHARTS
 from preservation.report_files import neutralise_formula
 
 HIPPO_ID = "78_i-want-a-hippopotamus-for-christmas_vicki-dale-the-peter-pan-orchestra_gbia0000281a"
