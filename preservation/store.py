@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -91,18 +92,13 @@ def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
 
 def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """Open an existing database read-only, with access to other files switched off."""
-    path = resolve_db_path(db)
-    if not path.exists():
-        raise PreservationError(f"no database at {path}: run `preservation run` first")
-    try:
-        # enable_external_access=false refuses ATTACH, COPY ... TO and file-reading functions.
-        return duckdb.connect(
-            str(path),
-            read_only=True,
-            config={"enable_external_access": False, "lock_configuration": True},
-        )
-    except duckdb.Error as exc:
-        raise PreservationError(f"cannot open database {path} read-only: {exc}") from exc
+    # enable_external_access=false refuses ATTACH, COPY ... TO and file-reading functions.
+    return _open_existing(
+        db,
+        "read-only",
+        read_only=True,
+        config={"enable_external_access": False, "lock_configuration": True},
+    )
 
 
 def connect_read_write(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -112,13 +108,20 @@ def connect_read_write(db: str | os.PathLike[str] | None = None) -> duckdb.DuckD
     Unlike `connect`, it creates nothing and applies no schema: it is the user's SQL that
     changes the database.
     """
+    return _open_existing(db, "for writing", config={"memory_limit": memory_limit()})
+
+
+def _open_existing(
+    db: str | os.PathLike[str] | None, how: str, **options: Any
+) -> duckdb.DuckDBPyConnection:
+    """Open a database that must already exist (`how` names the mode in the error)."""
     path = resolve_db_path(db)
     if not path.exists():
         raise PreservationError(f"no database at {path}: run `preservation run` first")
     try:
-        return duckdb.connect(str(path), config={"memory_limit": memory_limit()})
+        return duckdb.connect(str(path), **options)
     except duckdb.Error as exc:
-        raise PreservationError(f"cannot open database {path} for writing: {exc}") from exc
+        raise PreservationError(f"cannot open database {path} {how}: {exc}") from exc
 
 
 def _apply_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -76,7 +76,7 @@ def _file(page: dict[str, Any], out: Parsed) -> None:
         kind="item",
         source_id=name,
         title=text(_value(meta, "ObjectName")) or name.rsplit(".", 1)[0],
-        duration_s=_duration(info.get("duration")),
+        duration_s=seconds(info.get("duration")),
         page_url=url,
     )
     if date := clean_date(_value(meta, "DateTimeOriginal")):
@@ -109,10 +109,6 @@ def rights(meta: dict[str, Any]) -> str | None:
         _value(meta, "LicenseUrl"),
     ]
     return " ".join(p for p in parts if p) or None
-
-
-def _duration(value: Any) -> float | None:
-    return seconds(value)
 
 
 SOURCE = WikimediaCommons()
