@@ -321,8 +321,14 @@ class AssessResult:
     as_of: date
 
 
-def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessResult:
+def assess(
+    con: duckdb.DuckDBPyConnection, as_of: date | None = None, demand_scale: int | None = None
+) -> AssessResult:
     """Rebuild `cluster_facts`, `rights_verdicts` and `risk` as of `as_of` (default: today).
+
+    `demand_scale`: the listens that earn the whole demand bonus; by default the largest
+    demand of a cluster in this database. A part of a catalogue is assessed with the whole
+    catalogue's (`demand_scale_of`), so that its scores are the whole's.
 
     One transaction: a failure leaves the previous assessment whole.
     """
@@ -345,7 +351,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> AssessR
                 con.unregister("layer_verdicts")
         with progress.step("assess: risk"):
             con.execute("DELETE FROM risk")
-            _insert_risk(con, verdicts, as_of)
+            _insert_risk(con, verdicts, as_of, demand_scale)
     clusters, at_risk = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE risk_level IN ('high', 'medium')) FROM risk"
     ).fetchall()[0]
@@ -436,7 +442,19 @@ def _verdict_row(j: str, layer: str, v: Verdict, **facts: object) -> dict[str, o
     }
 
 
-def _insert_risk(con: duckdb.DuckDBPyConnection, verdicts: pl.DataFrame, as_of: date) -> None:
+def demand_scale_of(con: duckdb.DuckDBPyConnection) -> int:
+    """The largest demand of any cluster (the default `demand_scale`), from the clusters,
+    records and demand tables, before any assessment."""
+    listened = CLUSTER_FACT_PARTS["facts_listened"].replace("{cluster_key}", "c.cluster_id")
+    return int(str(scalar(con, f"SELECT coalesce(max(demand), 0) FROM ({listened})")))
+
+
+def _insert_risk(
+    con: duckdb.DuckDBPyConnection,
+    verdicts: pl.DataFrame,
+    as_of: date,
+    demand_scale: int | None,
+) -> None:
     """risk from cluster_facts, with RISK's parameters and where each recording is PD."""
     public_domain = (
         verdicts.filter(
@@ -450,7 +468,8 @@ def _insert_risk(con: duckdb.DuckDBPyConnection, verdicts: pl.DataFrame, as_of: 
     levels = pl.DataFrame(
         [{"status": s, "base_score": b, "risk_level": lvl} for s, (b, lvl) in RISK.items()]
     )
-    max_demand = scalar(con, "SELECT coalesce(max(demand), 0) FROM cluster_facts")
+    if demand_scale is None:
+        demand_scale = int(str(scalar(con, "SELECT coalesce(max(demand), 0) FROM cluster_facts")))
     con.register("recording_public_domain", public_domain.to_arrow())
     con.register("risk_levels", levels.to_arrow())
     try:
@@ -463,7 +482,7 @@ def _insert_risk(con: duckdb.DuckDBPyConnection, verdicts: pl.DataFrame, as_of: 
                 "vanished": VANISHED_BONUS,
                 "pd_without_open_copy": PD_WITHOUT_OPEN_COPY_BONUS,
                 "demand": DEMAND_BONUS,
-                "max_demand": max_demand,
+                "max_demand": demand_scale,
                 "jurisdictions": "the " + " or ".join(RISK_JURISDICTIONS),
             },
         )

@@ -682,10 +682,9 @@ def partitions_assess_command(
     from preservation.partitioned import assess_partitions
 
     result = assess_partitions(in_dir, out_dir, as_of.date() if as_of else None)
-    again = f" ({len(result.rescored)} scored again for demand)" if result.rescored else ""
     out.print(
         f"{result.clusters} clusters in {result.partitions} partitions assessed as of "
-        f"{result.as_of}: {result.at_risk} at risk{again}"
+        f"{result.as_of}: {result.at_risk} at risk"
     )
 
 

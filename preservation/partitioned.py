@@ -18,10 +18,10 @@ Rights verdicts are per combination of facts, not per cluster: two partitions ca
 same combination, and importing keeps one of each.
 
 One number crosses partitions: the demand bonus is scaled by the largest demand of any
-cluster (assess.DEMAND_BONUS). When demand was supplied, every partition whose own largest
-demand is smaller is scored again with the most listened cluster as a guest (its rows copied
-in, its result left out), so that the scale is the catalogue's. Everything else is per
-partition: partitions can run on different machines from the same folder.
+cluster (assess.DEMAND_BONUS). Export reads it from the whole catalogue into the manifest,
+and every partition is assessed with it (assess's `demand_scale`), so that its scores are the
+catalogue's. Everything else is per partition: partitions can run on different machines from
+the same folder.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from preservation import progress, store
-from preservation.assess import assess
+from preservation.assess import assess, demand_scale_of
 from preservation.errors import PreservationError
 from preservation.store import transaction
 
@@ -84,7 +84,6 @@ class PartitionedAssessResult:
     clusters: int
     at_risk: int
     as_of: date
-    rescored: list[int]  # partitions scored again for the catalogue's demand scale
 
 
 @dataclass
@@ -122,7 +121,11 @@ def export_partitions(
                 ).fetchall()[0]
     finally:
         con.execute("DROP TABLE IF EXISTS cluster_parts; DROP TABLE IF EXISTS work_parts")
-    _write_manifest(out_dir, "export_partitions", {"partitions": partitions, "rows": rows})
+    _write_manifest(
+        out_dir,
+        "export_partitions",
+        {"partitions": partitions, "rows": rows, "demand_scale": demand_scale_of(con)},
+    )
     return ExportResult(partitions=partitions, rows=rows)
 
 
@@ -132,13 +135,14 @@ def assess_partitions(
     """Run `assess.assess` on each partition of `in_dir` (written by export_partitions) in a
     database of its own, and write its cluster_facts, rights_verdicts and risk as
     `out_dir/<table>/part=<p>/data.parquet` (out_dir must be empty or not exist)."""
-    partitions = int(_read_manifest(in_dir, "export_partitions")["partitions"])
+    manifest = _read_manifest(in_dir, "export_partitions")
+    partitions = int(str(manifest["partitions"]))
+    demand_scale = int(str(manifest["demand_scale"]))
     as_of = as_of or date.today()
     _empty_folder(out_dir)
     for part in range(partitions):
         with progress.step(f"partitions: assessing partition {part + 1} of {partitions}"):
-            assess_partition(in_dir, out_dir, part, as_of)
-    rescored = _rescore_for_demand(in_dir, out_dir, partitions, as_of)
+            assess_partition(in_dir, out_dir, part, as_of, demand_scale)
     with store.scratch() as con:
         clusters, at_risk = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {AT_RISK}) FROM {_read(out_dir, 'risk')}"
@@ -146,7 +150,7 @@ def assess_partitions(
     _write_manifest(
         out_dir, "assess_partitions", {"partitions": partitions, "as_of": as_of.isoformat()}
     )
-    return PartitionedAssessResult(partitions, clusters, at_risk, as_of, rescored)
+    return PartitionedAssessResult(partitions, clusters, at_risk, as_of)
 
 
 def assess_partition(
@@ -154,14 +158,11 @@ def assess_partition(
     out_dir: Path,
     part: int,
     as_of: date,
-    guest: tuple[str, int] | None = None,
-    outputs: tuple[str, ...] = OUTPUTS,
+    demand_scale: int | None,
 ) -> None:
     """Assess one partition in a temporary database of the project's schema, and write its
-    `outputs`: the unit of work, which needs only the partition's own files (and the guest's).
-
-    `guest`: (cluster_id, its partition), a cluster whose rows are copied in for its demand
-    and whose results are not written."""
+    results: the unit of work, which needs only the partition's own files. `demand_scale`:
+    the catalogue's (from the export manifest); None scales by the partition's own."""
     with tempfile.TemporaryDirectory(prefix="preservation-part-") as tmp:
         con = store.connect(Path(tmp) / "partition.duckdb")
         try:
@@ -169,13 +170,8 @@ def assess_partition(
                 files = _files(in_dir, table, part)
                 if files:
                     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {files}")
-            if guest is not None:
-                _add_guest(con, in_dir, *guest)
-            assess(con, as_of)
-            if guest is not None:
-                con.execute("DELETE FROM risk WHERE cluster_id = ?", [guest[0]])
-                con.execute("DELETE FROM cluster_facts WHERE cluster_id = ?", [guest[0]])
-            for table in outputs:
+            assess(con, as_of, demand_scale)
+            for table in OUTPUTS:
                 path = out_dir / table / f"part={part}" / "data.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(f"COPY {table} TO '{_quote(path)}' (FORMAT parquet)")
@@ -214,56 +210,6 @@ def import_partitions(con: duckdb.DuckDBPyConnection, in_dir: Path) -> ImportRes
         f"SELECT count(*), count(*) FILTER (WHERE {AT_RISK}) FROM risk"
     ).fetchall()[0]
     return ImportResult(clusters=clusters, at_risk=at_risk, as_of=as_of)
-
-
-def _rescore_for_demand(in_dir: Path, out_dir: Path, partitions: int, as_of: date) -> list[int]:
-    """Score again, with the most listened cluster as a guest, the partitions whose largest
-    demand is below the catalogue's: assess scales the demand bonus by the largest demand it
-    sees. Only risk changes; cluster_facts and rights_verdicts do not depend on the scale."""
-    with store.scratch() as con:
-        top = con.execute(
-            f"SELECT cluster_id, part, demand FROM {_read(out_dir, 'cluster_facts', hive=True)} "
-            "WHERE demand > 0 ORDER BY demand DESC, cluster_id LIMIT 1"
-        ).fetchall()
-        if not top:
-            return []
-        cluster_id, home, largest = top[0]
-        # a partition with no listened cluster gives no demand bonus: its scale does not matter
-        rescored = [
-            part
-            for (part,) in con.execute(
-                f"SELECT part FROM {_read(out_dir, 'cluster_facts', hive=True)} "
-                "GROUP BY part HAVING max(demand) > 0 AND max(demand) < ? ORDER BY part",
-                [largest],
-            ).fetchall()
-        ]
-    for part in rescored:
-        with progress.step(f"partitions: scoring partition {part + 1} for the demand scale"):
-            assess_partition(in_dir, out_dir, part, as_of, (cluster_id, home), ("risk",))
-    return rescored
-
-
-def _add_guest(con: duckdb.DuckDBPyConnection, in_dir: Path, cluster_id: str, home: int) -> None:
-    """Copy in the cluster's records and their demand (what its demand is summed from)."""
-    con.execute(
-        f"INSERT INTO clusters BY NAME SELECT * FROM {_files(in_dir, 'clusters', home)} "
-        "WHERE cluster_id = ?",
-        [cluster_id],
-    )
-    con.execute(
-        f"INSERT INTO recordings BY NAME SELECT * FROM {_files(in_dir, 'recordings', home)} "
-        "WHERE record_id IN (SELECT record_id FROM clusters WHERE cluster_id = ?)",
-        [cluster_id],
-    )
-    con.execute(
-        f"""
-        INSERT INTO demand BY NAME SELECT * FROM {_files(in_dir, "demand", home)}
-        WHERE recording_mbid IN (SELECT r.source_id FROM recordings AS r
-                                 JOIN clusters AS c USING (record_id) WHERE c.cluster_id = ?)
-          AND recording_mbid NOT IN (SELECT recording_mbid FROM demand)
-        """,
-        [cluster_id],
-    )
 
 
 def _files(in_dir: Path, table: str, part: int) -> str | None:

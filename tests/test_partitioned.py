@@ -88,13 +88,14 @@ def test_partitions_give_the_rows_of_one_database(run: Run, table: str) -> None:
 
 def test_demand_is_scaled_by_the_catalogues_largest(run: Run, tmp_path: Path) -> None:
     # Partition 0's own largest demand is 50: scored alone, its listened cluster would get the
-    # whole demand bonus. It is scored again with the 5,000 as a guest; partition 2 has no
-    # demand and needs no second pass.
-    assert run.result.rescored == [0]
+    # whole demand bonus. Export records the catalogue's largest, 5,000, and every partition
+    # is scored with it.
+    manifest = json.loads((run.exported / "partitions.json").read_text())
+    assert manifest["demand_scale"] == 5_000
     with duckdb.connect(str(run.db), read_only=True) as con:
         ((cluster, score),) = rows(con, "SELECT cluster_id, score FROM risk WHERE demand = 50")
         assert run.result.clusters == rows(con, "SELECT count(*) FROM risk")[0][0]
-    assess_partition(run.exported, tmp_path, 0, AS_OF, outputs=("risk",))
+    assess_partition(run.exported, tmp_path, 0, AS_OF, demand_scale=None)
     alone = rows(
         duckdb.connect(),
         f"SELECT score FROM '{tmp_path}/risk/part=0/data.parquet' WHERE cluster_id = ?",
