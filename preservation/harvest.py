@@ -1,7 +1,8 @@
 """Stage 1, harvest: store responses exactly as received in `raw_records`.
 
 Harvesting only keeps bytes; it does not interpret them (normalize does). What it checks is
-that a payload is UTF-8 JSON: anything else is quarantined with its reason and counted.
+that a payload is UTF-8 JSON: anything else is quarantined with its reason and counted, and so
+is a live page its client could not read as a page (`Page.unusable`).
 A key gets a new `raw_records` row only when its content changed, so re-harvesting the same
 responses changes nothing, and a changed response keeps the earlier snapshot beside it.
 """
@@ -21,7 +22,7 @@ import duckdb
 from preservation import progress
 from preservation.errors import PreservationError
 from preservation.sources import get_source
-from preservation.sources.base import LiveClient, load_json
+from preservation.sources.base import LiveClient, Page, load_json
 from preservation.store import scalar, transaction
 
 PAYLOAD_SUFFIXES = {".json", ".jsonl"}
@@ -234,18 +235,17 @@ def harvest_live(
     """Harvest `scopes` from a live service, page by page, resumably.
 
     Each page is stored together with its scope's checkpoint in one transaction: a harvest
-    killed at any point loses nothing it stored, and resumes after the last stored page.
-    If the service fails for good, the run is marked failed and the error raised; what was
-    stored stays, and the next run resumes there.
+    killed at any point loses nothing it stored, and resumes after the last stored page (a
+    page skipped as unusable included). If the service fails for good, the run is marked
+    failed and the error raised; what was stored stays, and the next run resumes there.
     """
     with harvest_run(con, source, "live", "; ".join(s.name for s in scopes)) as result:
         for scope in scopes:
-            position, cursor = _resume_position(con, source, scope.name)
-            pages = client.pages(scope, position, cursor)
+            position, cursor, total = _resume_point(con, source, scope.name)
+            pages = client.pages(scope, position, cursor, total)
             for page in progress.track(pages, f"{source} {scope.name}"):
                 with transaction(con):
-                    payload = Payload(page.key, page.request, page.body)
-                    stored = store_payload(con, source, result.run_id, payload)
+                    stored = store_page(con, source, result.run_id, page)
                     con.execute(
                         "INSERT OR REPLACE INTO harvest_checkpoints BY NAME SELECT ? AS source, "
                         "? AS scope, ? AS position, ? AS total, ? AS done, ? AS run_id, "
@@ -255,7 +255,7 @@ def harvest_live(
                             scope.name,
                             page.next_position,
                             page.total,
-                            page.entities == 0 or page.next_position >= page.total,
+                            page.done,
                             result.run_id,
                             utc_now(),
                             page.next_cursor,
@@ -268,12 +268,28 @@ def harvest_live(
     return result
 
 
-def _resume_position(
+def store_page(con: duckdb.DuckDBPyConnection, source: str, run_id: int, page: Page) -> bool | None:
+    """Store one live page inside the caller's transaction, as `store_payload` does; a page its
+    client could not read goes to quarantine with why, even when its bytes are valid JSON (of
+    another shape): normalize must not take it for an answer."""
+    if page.unusable is None:
+        return store_payload(con, source, run_id, Payload(page.key, page.request, page.body))
+    sha = hashlib.sha256(page.body).hexdigest()
+    quarantine(con, source, page.key, sha, "harvest", page.unusable, page.body, run_id)
+    return None
+
+
+def _resume_point(
     con: duckdb.DuckDBPyConnection, source: str, scope: str
-) -> tuple[int, str | None]:
-    """Where an unfinished scope stopped (position, cursor); (0, None) for a new or done one."""
+) -> tuple[int, str | None, int | None]:
+    """Where an unfinished scope stopped (position, cursor, the scope's size as last known);
+    (0, None, None) for a new or done one."""
     rows = con.execute(
-        "SELECT position, cursor, done FROM harvest_checkpoints WHERE source = ? AND scope = ?",
+        "SELECT position, cursor, total, done FROM harvest_checkpoints "
+        "WHERE source = ? AND scope = ?",
         [source, scope],
     ).fetchall()
-    return (0, None) if not rows or rows[0][2] else (int(rows[0][0]), rows[0][1])
+    if not rows or rows[0][3]:
+        return 0, None, None
+    position, cursor, total, _ = rows[0]
+    return int(position), cursor, total

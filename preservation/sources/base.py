@@ -11,9 +11,9 @@ import calendar
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from preservation.errors import PreservationError
 
@@ -131,6 +131,15 @@ class Page:
     next_position: int  # offset (or index) the next request of this scope starts from
     total: int  # entities the scope holds, as the service says
     next_cursor: str | None = None  # for cursor-paged services: what the next request sends
+    # Why the answer could not be read as a page (None: it could). Such a page is quarantined
+    # with this reason, whatever its bytes: JSON of another shape is no answer either.
+    unusable: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the scope ends with this page: its end is reached, or a readable page came
+        back empty (an unusable page carries no entities, and says nothing of the rest)."""
+        return self.next_position >= self.total or (self.entities == 0 and self.unusable is None)
 
 
 @dataclass(frozen=True)
@@ -154,13 +163,126 @@ class Scope:
         return f"{self.kind}:{self.value}"
 
 
+def offset_key(scope: Scope, position: int) -> str:
+    """The key of the scope's page that starts at `position` (in raw_records, quarantine)."""
+    return f"{scope.name}#offset={position}"
+
+
 class LiveClient(Protocol):
     """Fetches a scope's pages from a live service."""
 
-    def pages(self, scope: Any, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
+    def pages(
+        self, scope: Any, position: int = 0, cursor: str | None = None, total: int | None = None
+    ) -> Iterator[Page]:
         """Pages from `position` on (0: the start); a cursor-paged service also gets the
-        cursor it handed out for that position."""
+        cursor it handed out for that position, and an offset-paged one the scope's size as
+        last known (None: not known), which it needs to skip an unusable page on resuming."""
         ...
+
+
+# Unusable pages in a row an offset-paged scope skips. One more, and it is not a broken page
+# but the service (or a captive portal, or an outage) answering garbage to everything.
+UNUSABLE_IN_A_ROW = 3
+
+T = TypeVar("T")
+
+
+class UnusableAnswer(Exception):
+    """An answer that arrived (HTTP 200, and the same through every retry) but is not a page
+    of its scope: not JSON, or JSON of another shape. `reason` says which."""
+
+    def __init__(self, request: str, body: bytes, reason: str) -> None:
+        super().__init__(reason)
+        self.request, self.body, self.reason = request, body, reason
+
+
+class Stalled(Exception):
+    """An answer that says its scope goes on, but not from where: following it would ask for
+    the same page again, forever. `page` is that answer, to store before the scope fails."""
+
+    def __init__(self, page: Page, reason: str) -> None:
+        super().__init__(reason)
+        self.page, self.reason = page, reason
+
+
+def read_page(request: str, body: bytes, read: Callable[[Any], T]) -> T:
+    """What `read` takes from the decoded answer to `request`; UnusableAnswer, saying why, when
+    it cannot. (Decoding is lenient here: what can be paged through but not stored as text,
+    an unpaired surrogate escape, is for storing to quarantine, not for paging to refuse.)"""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise UnusableAnswer(request, body, f"invalid JSON: {exc}") from None
+    try:
+        return read(decoded)
+    except SHAPE_ERRORS as exc:
+        reason = f"JSON, but not a page of this scope ({type(exc).__name__}: {exc})"
+        raise UnusableAnswer(request, body, reason) from None
+
+
+def offset_pages(
+    source: str,
+    scope: Scope,
+    read: Callable[[int], tuple[Page, bool]],
+    position: int,
+    total: int | None,
+    page_size: int,
+) -> Iterator[Page]:
+    """An offset-paged scope's pages from `position` on. `read(offset)` fetches the page there
+    and says whether more follow; it raises UnusableAnswer for an answer it cannot read, and
+    Stalled for one that does not say where the scope goes on.
+
+    An unusable page does not end its scope: the offsets after it still answer. Once the
+    scope's size is known (from an earlier page, or the checkpoint's `total` when resuming),
+    the page is yielded to be quarantined (`Page.unusable`) and paging goes on `page_size` (what
+    each request asks for) further. Skipped pages are held back until a readable page follows,
+    or the scope ends: more than UNUSABLE_IN_A_ROW in a row are an outage, not broken pages,
+    and fail the run with none of them skipped, so that the next run asks for them again.
+    The first page cannot be skipped: until it is read, nothing says how far the scope goes.
+    """
+    held: list[Page] = []
+    while True:
+        try:
+            page, more = read(position)
+        except UnusableAnswer as exc:
+            if total is None or len(held) == UNUSABLE_IN_A_ROW:
+                raise PreservationError(_unusable(source, scope, exc, total, len(held))) from None
+            page = _skipped(scope, position, position + page_size, total, exc)
+            more = page.next_position < total
+        except Stalled as exc:
+            yield from [*held, exc.page]
+            raise PreservationError(f"{source}: {exc.reason}") from None
+        held.append(page)
+        if page.unusable is None or not more:
+            yield from held
+            held.clear()
+        if not more:
+            return
+        position, total = page.next_position, page.total
+
+
+def _skipped(
+    scope: Scope, position: int, next_position: int, total: int, exc: UnusableAnswer
+) -> Page:
+    after = f"went on at offset {next_position}" if next_position < total else "ended there"
+    reason = f"{exc.reason} (page skipped: the scope {after})"
+    key = offset_key(scope, position)
+    return Page(key, exc.request, exc.body, 0, next_position, total, unusable=reason)
+
+
+def _unusable(source: str, scope: Scope, exc: UnusableAnswer, total: int | None, held: int) -> str:
+    """Why an unusable answer fails its scope, in one line."""
+    if total is None:
+        return (
+            f"{source}: unusable answer to {exc.request} ({exc.reason}); it is the first page "
+            f"of {scope.name}, and nothing read yet says how large the scope is, so it cannot "
+            "be skipped: the next run asks again"
+        )
+    return (
+        f"{source}: unusable answer to {exc.request} ({exc.reason}), {held + 1} in a row for "
+        f"{scope.name}: an outage rather than broken pages, so none of them was skipped: "
+        "the next run asks again"
+    )
 
 
 @dataclass

@@ -21,7 +21,13 @@ import internetarchive
 
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.base import (
+    SHAPE_ERRORS,
+    HarvestOptions,
+    Page,
+    nothing_to_harvest,
+    offset_key,
+)
 from preservation.sources.http import Etiquette, PoliteSession
 
 __all__ = ["PUBLIC", "Archive", "Etiquette", "Scope", "item_scopes"]
@@ -117,7 +123,11 @@ class Archive:
         # The package mounts its own adapter again when a search starts; keep ours instead.
         session.mount_http_adapter = lambda *_, **__: session.mount(PUBLIC, self.http.adapter)
 
-    def pages(self, scope: Scope, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
+    def pages(
+        self, scope: Scope, position: int = 0, cursor: str | None = None, total: int | None = None
+    ) -> Iterator[Page]:
+        # `total` is not needed: a scrape page that cannot be read holds the next cursor, so
+        # it fails the scope rather than being skipped.
         if scope.kind == "item":
             if position == 0:
                 yield self._item(scope)
@@ -141,10 +151,12 @@ class Archive:
                 cursor = decoded.get("cursor")
             except SHAPE_ERRORS as exc:
                 raise PreservationError(
-                    f"internetarchive: unusable scrape answer from {answer.url}: {exc}"
+                    f"internetarchive: unusable scrape answer from {answer.url}: {exc}; the "
+                    "cursor to go on from is in it, so it cannot be skipped: the next run asks "
+                    "again"
                 ) from exc
             yield Page(
-                key=f"{scope.name}#offset={position}",
+                key=offset_key(scope, position),
                 request=answer.url,
                 body=answer.content,
                 entities=count,

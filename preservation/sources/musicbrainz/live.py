@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import email.utils
 import http.client
-import json
 import time
 import urllib.error
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,7 +37,14 @@ import musicbrainzngs.musicbrainz as ngs
 from preservation import __version__
 from preservation.errors import PreservationError
 from preservation.sources import base
-from preservation.sources.base import SHAPE_ERRORS, HarvestOptions, Page, nothing_to_harvest
+from preservation.sources.base import (
+    HarvestOptions,
+    Page,
+    nothing_to_harvest,
+    offset_key,
+    offset_pages,
+    read_page,
+)
 from preservation.sources.http import Etiquette as PoliteEtiquette
 from preservation.sources.http import Pace, is_json
 
@@ -155,26 +162,16 @@ class WebService:
         self.etiquette = etiquette
         self.last_url = ""
 
-    def pages(self, scope: Scope, position: int = 0, cursor: str | None = None) -> Iterator[Page]:
+    def pages(
+        self, scope: Scope, position: int = 0, cursor: str | None = None, total: int | None = None
+    ) -> Iterator[Page]:
         with self._session():
             if scope.kind in LOOKUP_KINDS:
                 if position == 0:
                     yield self._lookup(scope)
                 return
-            while True:
-                body, entities, total = self._page(scope, position)
-                page = Page(
-                    key=f"{scope.name}#offset={position}",
-                    request=self.last_url,
-                    body=body,
-                    entities=entities,
-                    next_position=position + entities,
-                    total=total,
-                )
-                yield page
-                position = page.next_position
-                if entities == 0 or position >= total:
-                    return
+            read = partial(self._page, scope)
+            yield from offset_pages("musicbrainz", scope, read, position, total, PAGE_SIZE)
 
     def _lookup(self, scope: Scope) -> Page:
         if scope.kind == "recording":
@@ -185,7 +182,8 @@ class WebService:
             body = musicbrainzngs.get_artist_by_id(scope.value)
         return Page(scope.name, self.last_url, body, 1, 1, 1)
 
-    def _page(self, scope: Scope, offset: int) -> tuple[bytes, int, int]:
+    def _page(self, scope: Scope, offset: int) -> tuple[Page, bool]:
+        """The page at `offset`, and whether more follow."""
         if scope.kind == "query":
             body = musicbrainzngs.search_recordings(
                 query=scope.value, limit=PAGE_SIZE, offset=offset
@@ -199,13 +197,12 @@ class WebService:
                 "release", BROWSE_RELEASE_INC, PAGE_SIZE, offset, {scope.kind: scope.value}
             )
             items, count = "releases", "release-count"
-        try:
-            decoded = json.loads(body)
-            return body, len(decoded[items]), int(decoded[count])
-        except SHAPE_ERRORS as exc:
-            raise PreservationError(
-                f"musicbrainz: unusable answer to {self.last_url}: {exc}"
-            ) from exc
+        entities, total = read_page(
+            self.last_url, body, lambda decoded: (len(decoded[items]), int(decoded[count]))
+        )
+        key = offset_key(scope, offset)
+        page = Page(key, self.last_url, body, entities, offset + entities, total)
+        return page, entities > 0 and page.next_position < total
 
     @contextmanager
     def _session(self) -> Iterator[None]:
