@@ -266,8 +266,11 @@ def score(
     from splink.backends.duckdb import DuckDBAPI
     from splink.internals.exceptions import EMTrainingException
 
-    with scratch() as work:
-        work.register("features", con.sql(FEATURES_SQL).to_arrow_table())
+    with scratch(beside=con) as work:
+        # Streamed in batches: ten million records' features never sit whole in Python.
+        work.register("features_in", con.sql(FEATURES_SQL).fetch_record_batch())
+        work.execute("CREATE TABLE features AS SELECT * FROM features_in")
+        work.unregister("features_in")
         # Numbered in record id order: a record keeps its number from run to run, and
         # Splink's u sampling, a function of that number, is reproducible. Sorting the
         # narrow ids and joining back is cheaper than sorting the features.
@@ -275,7 +278,8 @@ def score(
             "CREATE TABLE ids AS "
             "SELECT record_id, row_number() OVER (ORDER BY record_id) AS unique_id FROM features;"
             "CREATE TABLE link_input AS "
-            "SELECT i.unique_id, f.* FROM features f JOIN ids i USING (record_id)"
+            "SELECT i.unique_id, f.* FROM features f JOIN ids i USING (record_id);"
+            "DROP TABLE features"
         )
         (records,) = work.execute("SELECT count(*) FROM link_input").fetchall()[0]
         api = DuckDBAPI(connection=work).register("link_input", table_name="__link_input")

@@ -7,6 +7,7 @@ and refuses a database written by a newer schema version than this code understa
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,16 +79,54 @@ def connect(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnecti
 
 
 @contextmanager
-def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+def scratch(
+    beside: duckdb.DuckDBPyConnection | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A private in-memory database for intermediate work: what it holds never touches the
     user's file, and what does not fit in memory spills to a temporary folder (not, as
-    DuckDB would have it, to the current directory)."""
+    DuckDB would have it, to the current directory).
+
+    `beside`: the user's database connection, capped at LENT_MEMORY_LIMIT while the scratch
+    database lives. Each DuckDB instance caches up to its own memory limit, so the two would
+    otherwise hold twice what the user allowed (ten million records: 5.9 GB linking)."""
     with tempfile.TemporaryDirectory(prefix="preservation-") as spill:
         work = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": spill})
         try:
-            yield work
+            if beside is None:
+                yield work
+            else:
+                with _lent_memory(beside):
+                    yield work
         finally:
             work.close()
+
+
+# What the user's connection keeps while a scratch database works beside it (or the user's
+# limit, when smaller): enough for the queries that feed the scratch database, which spill.
+LENT_MEMORY_LIMIT = "512MB"
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]i?b|b)?\s*", re.I)
+_UNIT = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
+_UNIT |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _size(limit: str) -> float | None:
+    """Bytes in a DuckDB memory size ('2GB', '512 MiB'); None for a form not known here."""
+    found = _SIZE.fullmatch(limit)
+    if found is None:
+        return None
+    return float(found[1]) * _UNIT[(found[2] or "b").lower()]
+
+
+@contextmanager
+def _lent_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    own = memory_limit()
+    lent_size, own_size = _size(LENT_MEMORY_LIMIT), _size(own)
+    lent = own if own_size is not None and own_size < (lent_size or 0) else LENT_MEMORY_LIMIT
+    con.execute(f"SET memory_limit = '{lent}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{own}'")
 
 
 def connect_read_only(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
