@@ -28,7 +28,14 @@ from typing import Any
 
 import duckdb
 
-from preservation.report_files import copy_csv, copy_json_array, copy_to, csv_text, replacing
+from preservation.report_files import (
+    copy_csv,
+    copy_json_array,
+    copy_to,
+    csv_text,
+    replacing,
+    sorted_table,
+)
 from preservation.store import scalar
 
 CSV_NAME = "acquisition-list.csv"
@@ -76,7 +83,8 @@ NUMBER_COLUMNS = frozenset(
     }
 )
 
-# The at-risk clusters with everything the acquisition list and the HTML table show.
+# The at-risk clusters with everything the acquisition list and the HTML table show (sorted
+# by `gather`, in ORDER).
 # label, catalog_number and matrix: the distinct values of the cluster's records, '; '-joined
 # (records of one recording rarely disagree, and when they do a buyer needs to see all of them).
 # date: the earliest date any record gives. holdings: live copies only, as 'Platform (class)'.
@@ -180,8 +188,8 @@ LEFT JOIN records USING (cluster_id)
 LEFT JOIN live USING (cluster_id)
 LEFT JOIN evidence USING (cluster_id)
 LEFT JOIN rights USING (cluster_id)
-ORDER BY k.score DESC, k.cluster_id
 """
+ORDER = "score DESC, cluster_id"  # the list's order: most urgent first
 
 
 # The records and holdings of the at-risk clusters, read once for every report that needs
@@ -207,7 +215,7 @@ def gather(con: duckdb.DuckDBPyConnection) -> None:
     `at_risk_holdings`, and `acquisition` (in list order) from them."""
     con.execute(AT_RISK_RECORDS_SQL)
     con.execute(AT_RISK_HOLDINGS_SQL)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {AT_RISK_SQL}")
+    sorted_table(con, TABLE, AT_RISK_SQL, ORDER)
 
 
 def release(con: duckdb.DuckDBPyConnection) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from preservation.report_files import copy_csv, copy_to, csv_text
+from preservation.report_files import copy_csv, copy_to, csv_text, sorted_table
 
 FOLDER = "search-evidence"
 RECORDINGS_NAME = "recordings.jsonl"
@@ -107,8 +107,8 @@ FROM candidates AS k
 CROSS JOIN searched AS s
 LEFT JOIN found AS f USING (cluster_id)
 LEFT JOIN copies AS h USING (cluster_id)
-ORDER BY k.score DESC, k.cluster_id
 """
+ORDER = "score DESC, cluster_id"  # most urgent first, as the acquisition list
 
 SEARCHES_SQL = f"""
 SELECT run_id, source, transport, {csv_text("scope")}, started_at, finished_at, status,
@@ -129,10 +129,8 @@ def write_search_evidence(
         stale.unlink()
     # Computed once: the JSON lines and the page's files are read from the same table, whose
     # scan keeps the query's order.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {EVIDENCE_SQL}", {"before": BEFORE_US_1401}
-    )
     try:
+        sorted_table(con, TABLE, EVIDENCE_SQL, ORDER, {"before": BEFORE_US_1401})
         # one object per line
         copy_to(con, f"SELECT * FROM {TABLE}", folder / RECORDINGS_NAME, "FORMAT json")
         copy_csv(con, SEARCHES_SQL, folder / SEARCHES_NAME)
