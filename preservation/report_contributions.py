@@ -66,7 +66,7 @@ from pathlib import Path
 
 import duckdb
 
-from preservation.report_files import copy_csv, csv_text, sorted_table
+from preservation.report_files import copy_csv, csv_text
 
 CONTRIBUTIONS_NAME = "musicbrainz-contributions.csv"
 
@@ -222,26 +222,21 @@ ORDER = 'contribution, mbid, "add", entity_type, source_record'
 CONTRIBUTIONS_SQL = f"{_CONTRIBUTION_ROWS}ORDER BY {ORDER}\n"
 
 # The file: the same rows with every text cell a spreadsheet would run as a formula
-# neutralised (report_files.csv_text), sorted once, on the cells as written.
+# neutralised (report_files.csv_text), as the rows stream, sorted once, on the cells as
+# written.
 CSV_SQL = f"""
 SELECT {", ".join(csv_text(column) for column in CONTRIBUTION_COLUMNS)}
 FROM ({_CONTRIBUTION_ROWS})
+ORDER BY {ORDER}
 """
-TABLE = "contribution_rows"  # the temporary table the file is written from
 
 
 def write_contributions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     """Write out_dir/musicbrainz-contributions.csv and return its path.
 
-    The rows are sorted into a temporary table first (report_files.sorted_table: sorted in
-    the statement of their many joins, ten million clusters ran out of memory under a 3 GB
-    limit). DuckDB streams them to a temporary file beside the report, which then replaces the
+    DuckDB streams the rows to a temporary file beside the report, which then replaces the
     report in one step (report_files.copy_csv): a reader never sees half a file, and a failed
     run leaves the previous report as it was.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    sorted_table(con, TABLE, CSV_SQL, ORDER)
-    try:
-        return copy_csv(con, f"SELECT * FROM {TABLE}", out_dir / CONTRIBUTIONS_NAME)
-    finally:
-        con.execute(f"DROP TABLE {TABLE}")
+    return copy_csv(con, CSV_SQL, out_dir / CONTRIBUTIONS_NAME)
