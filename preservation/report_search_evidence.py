@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from preservation.report_acquisition import ORDER  # most urgent first, as that list
 from preservation.report_files import copy_csv, copy_to, csv_text, sorted_table
 
 FOLDER = "search-evidence"
@@ -108,7 +109,6 @@ CROSS JOIN searched AS s
 LEFT JOIN found AS f USING (cluster_id)
 LEFT JOIN copies AS h USING (cluster_id)
 """
-ORDER = "score DESC, cluster_id"  # most urgent first, as the acquisition list
 
 SEARCHES_SQL = f"""
 SELECT run_id, source, transport, {csv_text("scope")}, started_at, finished_at, status,

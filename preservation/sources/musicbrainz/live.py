@@ -202,7 +202,7 @@ class WebService:
         )
         key = offset_key(scope, offset)
         page = Page(key, self.last_url, body, entities, offset + entities, total)
-        return page, entities > 0 and page.next_position < total
+        return page, not page.done
 
     @contextmanager
     def _session(self) -> Iterator[None]:
