@@ -96,9 +96,24 @@ AT_RISK_SQL = """
 WITH at_risk AS (
     SELECT * FROM risk WHERE risk_level IN ('high', 'medium')
 ),
+-- A cluster's values from its records. Most at-risk clusters hold one record, whose values
+-- need no aggregate: only clusters of several records (at_risk_shared) are aggregated, since
+-- list aggregates over millions of clusters spill to disk (ten million clusters: 23 s of 48).
 -- Lists are made distinct and sorted after aggregating, not by ordered aggregates, which
--- cannot spill to disk and run out of memory with millions of at-risk clusters.
+-- cannot spill.
 records AS (
+    SELECT
+        r.cluster_id,
+        CASE WHEN r.source = 'musicbrainz' THEN [r.source_id] ELSE [] END AS musicbrainz_ids,
+        CASE WHEN r.source IN ('internetarchive', 'loc') THEN [r.source_id] ELSE [] END
+            AS archive_ids,
+        nullif(r.label, '') AS label,
+        nullif(r.catalog_number, '') AS catalog_number,
+        nullif(r.matrix, '') AS matrix,
+        r.date,
+        CASE WHEN r.page_url IS NOT NULL THEN [r.page_url] ELSE [] END AS pages
+    FROM at_risk_records AS r ANTI JOIN at_risk_shared USING (cluster_id)
+    UNION ALL
     SELECT
         cluster_id,
         list_sort(list_distinct(list(source_id) FILTER (WHERE source = 'musicbrainz')))
@@ -110,25 +125,19 @@ records AS (
         nullif(array_to_string(list_sort(list_distinct(list(catalog_number))), '; '), '')
             AS catalog_number,
         nullif(array_to_string(list_sort(list_distinct(list(matrix))), '; '), '') AS matrix,
-        min(date) AS date
-    FROM at_risk_records
+        min(date) AS date,
+        list(page_url) FILTER (WHERE page_url IS NOT NULL) AS pages
+    FROM at_risk_records SEMI JOIN at_risk_shared USING (cluster_id)
     GROUP BY cluster_id
 ),
-live AS (
-    SELECT cluster_id, list_sort(list_distinct(list(holding))) AS holdings
-    FROM (
-        SELECT cluster_id, platform || ' (' || access_class || ')' AS holding
-        FROM at_risk_holdings WHERE live
-    )
-    GROUP BY cluster_id
-),
-evidence AS (
-    SELECT cluster_id, list_sort(list_distinct(list(url))) AS evidence_urls
-    FROM (
-        SELECT cluster_id, url FROM at_risk_holdings
-        UNION ALL
-        SELECT cluster_id, page_url FROM at_risk_records WHERE page_url IS NOT NULL
-    )
+-- live: the live copies as 'Platform (class)'; urls: every holding's URL, live or not.
+copies AS (
+    SELECT cluster_id,
+           list_sort(list_distinct(
+               list(platform || ' (' || access_class || ')') FILTER (WHERE live)
+           )) AS holdings,
+           list(url) AS urls
+    FROM at_risk_holdings
     GROUP BY cluster_id
 ),
 -- One row per combination of facts: us_recording_status, us_recording_expires ... eu_both.
@@ -174,19 +183,18 @@ SELECT
     -- free to preserve and share: the recording and the work both public domain
     rights.us_both_status AS us_free_to_share,
     rights.eu_both_status AS eu_free_to_share,
-    coalesce(live.holdings, []) AS holdings,
+    coalesce(copies.holdings, []) AS holdings,
     k.status,
     k.risk_level,
     k.score,
     k.reasons,
-    coalesce(evidence.evidence_urls, []) AS evidence_urls,
+    list_sort(list_distinct(list_concat(copies.urls, records.pages))) AS evidence_urls,
     -- for the HTML page and the search evidence, not in the files
     k.year,
     k.public_domain_in
 FROM at_risk AS k
 LEFT JOIN records USING (cluster_id)
-LEFT JOIN live USING (cluster_id)
-LEFT JOIN evidence USING (cluster_id)
+LEFT JOIN copies USING (cluster_id)
 LEFT JOIN rights USING (cluster_id)
 """
 ORDER = "score DESC, cluster_id"  # the list's order: most urgent first
@@ -208,19 +216,25 @@ SELECT c.cluster_id, h.url, h.platform, h.access_class, h.closed_garden, h.live,
 FROM risk AS k JOIN clusters AS c USING (cluster_id) JOIN holdings AS h USING (record_id)
 WHERE k.risk_level IN ('high', 'medium')
 """
+# The few at-risk clusters of more than one record: only theirs need aggregating.
+AT_RISK_SHARED_SQL = """
+CREATE OR REPLACE TEMP TABLE at_risk_shared AS
+SELECT cluster_id FROM at_risk_records GROUP BY cluster_id HAVING count(*) > 1
+"""
+GATHERED = ("at_risk_records", "at_risk_holdings", "at_risk_shared")
 
 
 def gather(con: duckdb.DuckDBPyConnection) -> None:
     """Build the temporary tables of this connection's reports: `at_risk_records`,
-    `at_risk_holdings`, and `acquisition` (in list order) from them."""
-    con.execute(AT_RISK_RECORDS_SQL)
-    con.execute(AT_RISK_HOLDINGS_SQL)
+    `at_risk_holdings`, `at_risk_shared`, and `acquisition` (in list order) from them."""
+    for sql in (AT_RISK_RECORDS_SQL, AT_RISK_HOLDINGS_SQL, AT_RISK_SHARED_SQL):
+        con.execute(sql)
     sorted_table(con, TABLE, AT_RISK_SQL, ORDER)
 
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what `gather` built."""
-    for table in (TABLE, "at_risk_records", "at_risk_holdings"):
+    for table in (TABLE, *GATHERED):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

@@ -69,14 +69,20 @@ fetched AS (
     JOIN raw_records AS s USING (source, key)
     GROUP BY m.record_id
 ),
-found AS (
-    SELECT m.cluster_id,
-           list_sort(list({'record_id': m.record_id, 'source': m.source, 'title': m.title,
-                           'date': m.date, 'page_url': m.page_url,
-                           'read_from': coalesce(f.read_from, [])})) AS found,
-           list(DISTINCT m.source) AS found_in
+found_records AS (
+    SELECT m.cluster_id, m.source,
+           {'record_id': m.record_id, 'source': m.source, 'title': m.title, 'date': m.date,
+            'page_url': m.page_url, 'read_from': coalesce(f.read_from, [])} AS record
     FROM members AS m LEFT JOIN fetched AS f USING (record_id)
-    GROUP BY m.cluster_id
+),
+-- Most clusters hold one record: only those of several (at_risk_shared) are aggregated.
+found AS (
+    SELECT cluster_id, [record] AS found, [source] AS found_in
+    FROM found_records ANTI JOIN at_risk_shared USING (cluster_id)
+    UNION ALL
+    SELECT cluster_id, list_sort(list(record)) AS found, list(DISTINCT source) AS found_in
+    FROM found_records SEMI JOIN at_risk_shared USING (cluster_id)
+    GROUP BY cluster_id
 ),
 copies AS (
     SELECT h.cluster_id,
