@@ -22,7 +22,6 @@ No file holds a generation timestamp: the same database always gives identical f
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,9 @@ import duckdb
 
 from preservation.report_files import (
     copy_csv,
-    copy_json_array,
+    copy_json_document,
     copy_to,
     csv_text,
-    replacing,
     sorted_table,
 )
 from preservation.store import scalar
@@ -251,7 +249,7 @@ def write_acquisition(
     )
     written = [
         copy_csv(con, f"SELECT {csv_cells} FROM {TABLE}", out_dir / CSV_NAME),
-        _write_json(con, rows, as_of, out_dir / JSON_NAME),
+        _write_json(con, as_of, out_dir / JSON_NAME),
         copy_to(con, rows, out_dir / PARQUET_NAME, "FORMAT parquet, COMPRESSION zstd"),
     ]
     return written
@@ -267,8 +265,8 @@ def acquisition_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(ACQUISITION_COLUMNS, row, strict=True)) for row in found]
 
 
-def _write_json(con: duckdb.DuckDBPyConnection, rows: str, as_of: str | None, path: Path) -> Path:
-    """The JSON document: its header by hand, its rows streamed by DuckDB."""
+def _write_json(con: duckdb.DuckDBPyConnection, as_of: str | None, path: Path) -> Path:
+    """The JSON document: its header and then its rows, streamed by DuckDB."""
     db_path = scalar(
         con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     )
@@ -277,16 +275,6 @@ def _write_json(con: duckdb.DuckDBPyConnection, rows: str, as_of: str | None, pa
         "as_of": as_of,
         "columns": list(ACQUISITION_COLUMNS),
     }
-    with replacing(path) as tmp:
-        array = tmp.with_name(tmp.name + ".rows")
-        try:
-            copy_json_array(con, rows, array)
-            head = json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": '
-            # bytes, not text: gigabytes of rows are copied, not decoded and encoded again
-            with tmp.open("wb") as out, array.open("rb") as body:
-                out.write(head.encode("utf-8"))
-                shutil.copyfileobj(body, out, 1 << 24)
-                out.write(b"}\n")
-        finally:
-            array.unlink(missing_ok=True)
-    return path
+    head = json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": ['
+    wrap = (head, "]\n}\n")
+    return copy_json_document(con, TABLE, list(ACQUISITION_COLUMNS), "cluster_id", wrap, path)

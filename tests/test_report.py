@@ -24,7 +24,7 @@ from preservation.queries import run_query
 from preservation.report import HTML_TABLE_LIMIT, write_reports
 from preservation.report_acquisition import ACQUISITION_COLUMNS, acquisition_rows
 from preservation.report_charts import CHARTS
-from preservation.report_files import neutralise_formula
+from preservation.report_files import copy_json_document, neutralise_formula
 
 HIPPO_ID = "78_i-want-a-hippopotamus-for-christmas_vicki-dale-the-peter-pan-orchestra_gbia0000281a"
 HIPPO_URL = f"https://archive.org/details/{HIPPO_ID}"
@@ -427,3 +427,23 @@ def test_empty_database_gives_empty_reports(tmp_path: Path) -> None:
     html = paths["at-risk.html"].read_text(encoding="utf-8")
     assert "No cluster is at risk." in html
     assert html.count("<svg") == len(CHARTS)
+
+
+def test_json_document_keeps_every_character_of_its_values(tmp_path: Path) -> None:
+    # Written by DuckDB's CSV writer with quoting off: a value holding a newline, a quote, a
+    # comma or a control character must neither break its line nor the JSON around it.
+    titles = ['line\nbreak, "quoted"', "tab\tcr\r\x00nul\x1f", "\u2028sep\\back", FORMULA, ""]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (id INTEGER, title VARCHAR, tags VARCHAR[])")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, t, [t]) for i, t in enumerate(titles)])
+    head = '{\n  "from": "a \\"quoted\\" name, with commas",\n  "rows": ['
+    path = copy_json_document(
+        con, "t", ["id", "title", "tags"], "id", (head, "]\n}\n"), tmp_path / "d.json"
+    )
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["from"] == 'a "quoted" name, with commas'
+    assert document["rows"] == [{"id": i, "title": t, "tags": [t]} for i, t in enumerate(titles)]
+    con.execute("DELETE FROM t")
+    empty = copy_json_document(con, "t", ["id"], "id", (head, "]\n}\n"), tmp_path / "e.json")
+    assert json.loads(empty.read_text(encoding="utf-8"))["rows"] == []
+    assert not list(tmp_path.glob(".*partial"))
