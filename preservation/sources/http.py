@@ -129,6 +129,25 @@ def is_json(body: bytes) -> bool:
     return True
 
 
+class JsonAnswers:
+    """Which answers a retry loop takes: a JSON body at once; a body that is not JSON only
+    when every attempt gave one (it is then the answer, stored and quarantined with its
+    reason).
+
+    Every service here answers JSON: anything else (an error page, a body cut with a
+    matching length) is most often passing, and taken at once it would fail a page or send a
+    record to quarantine."""
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts, self.garbled = attempts, 0
+
+    def take(self, body: bytes) -> bool:
+        if is_json(body):
+            return True
+        self.garbled += 1
+        return self.garbled == self.attempts
+
+
 class PoliteSession:
     """Wraps a requests session (ours or a client package's) with the etiquette above."""
 
@@ -161,7 +180,7 @@ class PoliteSession:
         does a request whose attempts all failed, some otherwise.
         """
         e = self.etiquette
-        garbled = 0  # attempts answered with a body that is not JSON
+        answers = JsonAnswers(e.retries + 1)
         for attempt in range(e.retries + 1):
             self.answers.clear()
             try:
@@ -178,13 +197,7 @@ class PoliteSession:
             except requests.RequestException as exc:
                 raise self._gave_up(exc) from exc
             answer = self._last_answer()
-            if is_json(answer.content):
-                return answer
-            # Every service here answers JSON: anything else (an error page, a body cut with a
-            # matching length) is most often passing, and taken at once it would fail a page
-            # or send a record to quarantine. Not JSON every time, it is the answer.
-            garbled += 1
-            if garbled == e.retries + 1:
+            if answers.take(answer.content):
                 return answer
             if attempt < e.retries:
                 time.sleep(min(2.0**attempt, e.max_wait))

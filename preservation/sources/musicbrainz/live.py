@@ -46,7 +46,7 @@ from preservation.sources.base import (
     read_page,
 )
 from preservation.sources.http import Etiquette as PoliteEtiquette
-from preservation.sources.http import Pace, is_json
+from preservation.sources.http import JsonAnswers, Pace
 
 PUBLIC_HOST = "musicbrainz.org"
 PAGE_SIZE = 100  # the web service's maximum for browse and search
@@ -229,7 +229,7 @@ class WebService:
         """Read one response, honouring Retry-After and giving up after a bounded number."""
         e = self.etiquette
         self.last_url = req.full_url
-        why, wait, garbled = "", 0.0, 0  # garbled: attempts answered with a body not JSON
+        why, wait, answers = "", 0.0, JsonAnswers(e.retries + 1)
         for attempt in range(e.retries + 1):
             if attempt:
                 e.sleep(min(wait, e.max_wait))
@@ -240,13 +240,7 @@ class WebService:
                 # hold the harvest forever.
                 with opener.open(req, body, timeout=e.timeout) as response:
                     answer = response.read()
-                if is_json(answer):
-                    return answer
-                # Not JSON (an error page, a body cut with a matching length) is most often
-                # passing: taken at once, it would fail a page or send a lookup to
-                # quarantine. Not JSON at every attempt, it is the answer.
-                garbled += 1
-                if garbled == e.retries + 1:
+                if answers.take(answer):
                     return answer
                 why = "not JSON"
             except urllib.error.HTTPError as exc:
