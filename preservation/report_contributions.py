@@ -4,8 +4,9 @@ Linking puts a MusicBrainz recording or release in one cluster with archive item
 recording. Often MusicBrainz does not know those copies, or a date the archive gives: this
 module lists what an editor could add, one row per fact, each with the record that says so
 and why the two records were judged the same recording. It is pure SQL over the `clusters`,
-`recordings`, `holdings` and `links` tables, streamed by DuckDB to the CSV (no row passes
-through Python), so it runs in seconds on millions of clusters.
+`recordings`, `holdings` and `links` tables, in steps (`STEPS`, temporary tables dropped
+afterwards) whose last is streamed by DuckDB to the CSV (no row passes through Python), so it
+runs in seconds on millions of clusters.
 
 musicbrainz-contributions.csv
     UTF-8, a header row (written even when there is nothing to contribute), one row per
@@ -34,8 +35,7 @@ musicbrainz-contributions.csv
     Every cell a spreadsheet would run as a formula (starting with = + - @, a tab or a
     carriage return) is neutralised with a leading apostrophe, in SQL as the rows stream, by
     the rule of `report_files.neutralise_formula` that every report uses; the rest of the
-    cell is unchanged. The order is that of the cells as written. `CONTRIBUTIONS_SQL` gives
-    the same rows, not neutralised, for other uses.
+    cell is unchanged. The order is that of the cells as written.
 
 url_relationship rows
     One per (MusicBrainz recording or release, archive item) in the same cluster when none of
@@ -85,90 +85,111 @@ CONTRIBUTION_COLUMNS = (
     "matched_by",
 )
 
-# The contributions, in no order (both users below sort them once).
-_CONTRIBUTION_ROWS = """
-WITH
+# The MusicBrainz recordings and releases among the members: a CTE of the steps that read them
+# (as a table of its own, each step took longer).
+MUSICBRAINZ = """contribution_musicbrainz AS (
+    SELECT * FROM contribution_members
+    WHERE source = 'musicbrainz' AND kind IN ('recording', 'release')
+)"""
+
+# The contributions are built in steps, each a temporary table read by the next, and the last
+# streamed into the CSV: as one statement, ten million records ran out of memory under a 3 GB
+# limit (DuckDB holding every step's hash tables at once) and took 97 s under 2 GB, against
+# 61 s in steps. STEPS: (table, the SELECT that fills it), in order.
+STEPS: tuple[tuple[str, str], ...] = (
+    (
+        "contribution_members",
+        """
+-- Only a cluster of two records or more can teach MusicBrainz something; most clusters hold
+-- one record, so they are set aside first, before any other table is read.
+WITH shared AS (
+    SELECT cluster_id FROM clusters GROUP BY cluster_id HAVING count(*) > 1
+)
+SELECT c.cluster_id, r.record_id, r.source, r.kind, r.source_id, r.title, r.date, r.year,
+       r.date_source, r.page_url
+FROM clusters AS c JOIN recordings AS r USING (record_id)
+WHERE c.cluster_id IN (SELECT cluster_id FROM shared)
+""",
+    ),
+    (
+        "contribution_items",
+        f"""
 -- The archives whose items MusicBrainz should point at, and the url-relationship type to add,
 -- as MusicBrainz names it. Internet Archive items (the Great 78 Project, 78rpm) offer their
 -- audio files for download: 'download for free'. The Library of Congress National Jukebox
 -- only streams: 'free streaming'.
-archive_relationships (source, relationship_type) AS (
+WITH archive_relationships (source, relationship_type) AS (
     VALUES ('internetarchive', 'download for free'),
            ('loc', 'free streaming')
 ),
--- Only a cluster of two records or more can teach MusicBrainz something; most clusters hold
--- one record, so they are set aside first, before any other table is read.
-shared AS (
-    SELECT cluster_id FROM clusters GROUP BY cluster_id HAVING count(*) > 1
-),
-members AS (
-    SELECT c.cluster_id, r.record_id, r.source, r.kind, r.source_id, r.title, r.date, r.year,
-           r.date_source, r.page_url
-    FROM clusters AS c JOIN recordings AS r USING (record_id)
-    WHERE c.cluster_id IN (SELECT cluster_id FROM shared)
-),
-musicbrainz AS (
-    SELECT * FROM members WHERE source = 'musicbrainz' AND kind IN ('recording', 'release')
-),
+{MUSICBRAINZ}
 -- Archive items with a live copy, in a cluster that holds a MusicBrainz entity.
-items AS (
-    SELECT m.*, a.relationship_type
-    FROM members AS m JOIN archive_relationships AS a USING (source)
-    WHERE m.kind = 'item'
-      AND m.page_url IS NOT NULL
-      AND m.cluster_id IN (SELECT cluster_id FROM musicbrainz)
-      AND m.record_id IN (SELECT record_id FROM holdings WHERE live)
-),
+SELECT m.*, a.relationship_type
+FROM contribution_members AS m JOIN archive_relationships AS a USING (source)
+WHERE m.kind = 'item'
+  AND m.page_url IS NOT NULL
+  AND m.cluster_id IN (SELECT cluster_id FROM contribution_musicbrainz)
+  AND m.record_id IN (SELECT record_id FROM holdings WHERE live)
+""",
+    ),
+    (
+        "contribution_url_keys",
+        f"""
 -- Every URL to compare: the items' pages and the url relationships of the MusicBrainz
 -- entities clustered with them, cut into host (lower case, no 'www.') and path (no query,
 -- no fragment).
+WITH {MUSICBRAINZ},
 urls AS (
     SELECT record_id,
            regexp_extract(url, '^(?i:https?://)?(?i:www\\.)?([^/?#]*)([^?#]*)',
                           ['host', 'path']) AS url
     FROM (
-        SELECT record_id, trim(page_url) AS url FROM items
+        SELECT record_id, trim(page_url) AS url FROM contribution_items
         UNION ALL
         SELECT record_id, trim(url) AS url FROM holdings
-        WHERE record_id IN (SELECT musicbrainz.record_id FROM musicbrainz
-                            JOIN items USING (cluster_id))
+        WHERE record_id IN (SELECT mb.record_id FROM contribution_musicbrainz AS mb
+                            JOIN contribution_items USING (cluster_id))
     )
-),
+)
 -- The key two URLs of one item share: archive.org by its identifier, anything else as
 -- host and path without trailing slashes.
-url_keys AS (
-    SELECT DISTINCT
-        record_id,
-        CASE WHEN lower(url.host) = 'archive.org'
-                  AND regexp_matches(url.path, '^/(details|download)/[^/]')
-             THEN 'archive.org/details/'
-                  || regexp_extract(url.path, '^/(?:details|download)/([^/]+)', 1)
-             ELSE lower(url.host) || rtrim(url.path, '/')
-        END AS key
-    FROM urls
-),
+SELECT DISTINCT
+    record_id,
+    CASE WHEN lower(url.host) = 'archive.org'
+              AND regexp_matches(url.path, '^/(details|download)/[^/]')
+         THEN 'archive.org/details/'
+              || regexp_extract(url.path, '^/(?:details|download)/([^/]+)', 1)
+         ELSE lower(url.host) || rtrim(url.path, '/')
+    END AS key
+FROM urls
+""",
+    ),
+    (
+        "contribution_rows",
+        f"""
+WITH {MUSICBRAINZ},
 url_relationships AS (
     SELECT 'url_relationship' AS contribution, mb.record_id AS mb_record,
            i.record_id AS other_record, mb.kind, mb.source_id, mb.title, mb.cluster_id,
            i.page_url AS "add", i.relationship_type, i.page_url AS evidence_url,
            NULL AS date_source
-    FROM musicbrainz AS mb
-    JOIN items AS i USING (cluster_id)
-    JOIN url_keys AS item_key ON item_key.record_id = i.record_id
+    FROM contribution_musicbrainz AS mb
+    JOIN contribution_items AS i USING (cluster_id)
+    JOIN contribution_url_keys AS item_key ON item_key.record_id = i.record_id
     WHERE NOT EXISTS (
-        SELECT 1 FROM url_keys AS related
+        SELECT 1 FROM contribution_url_keys AS related
         WHERE related.record_id = mb.record_id AND related.key = item_key.key
     )
 ),
 undated AS (
-    SELECT * FROM musicbrainz WHERE kind = 'recording' AND year IS NULL
+    SELECT * FROM contribution_musicbrainz WHERE kind = 'recording' AND year IS NULL
 ),
 -- The earliest date each such cluster knows, with the record and field it comes from.
 earliest AS (
     SELECT cluster_id,
            arg_min(struct_pack(record_id, date, date_source, page_url),
                    (year, date, record_id)) AS donor
-    FROM members
+    FROM contribution_members
     WHERE year IS NOT NULL AND date IS NOT NULL
       AND cluster_id IN (SELECT cluster_id FROM undated)
     GROUP BY cluster_id
@@ -179,54 +200,50 @@ dates AS (
            e.donor.date AS "add", NULL AS relationship_type, e.donor.page_url AS evidence_url,
            e.donor.date_source AS date_source
     FROM undated AS u JOIN earliest AS e USING (cluster_id)
-),
-contributions AS (
-    SELECT * FROM url_relationships
-    UNION ALL BY NAME
-    SELECT * FROM dates
-),
+)
+SELECT * FROM url_relationships
+UNION ALL BY NAME
+SELECT * FROM dates
+""",
+    ),
+)
+# The contributions from the steps' rows, in no order.
+CONTRIBUTIONS_SQL = """
 -- Why the two records of a contribution are one recording: the links joining them directly
 -- (once per pair: a url row and a date row may name the same two records).
-matched AS (
+WITH matched AS (
     SELECT c.mb_record, c.other_record,
            string_agg(l.method || ': ' || l.rule || ' (' || l.evidence || ')', '; '
                       ORDER BY l.method, l.rule, l.evidence) AS matched_by
-    FROM (SELECT DISTINCT mb_record, other_record FROM contributions) AS c
+    FROM (SELECT DISTINCT mb_record, other_record FROM contribution_rows) AS c
     JOIN links AS l
       ON l.record_a = least(c.mb_record, c.other_record)
      AND l.record_b = greatest(c.mb_record, c.other_record)
     GROUP BY c.mb_record, c.other_record
-),
-contributions_with_links AS (
-    SELECT c.*, coalesce(m.matched_by, 'same cluster') AS matched_by
-    FROM contributions AS c
-    LEFT JOIN matched AS m USING (mb_record, other_record)
 )
 SELECT
-    contribution,
-    kind AS entity_type,
-    source_id AS mbid,
-    'https://musicbrainz.org/' || kind || '/' || source_id AS musicbrainz_url,
-    title,
-    "add",
-    relationship_type::VARCHAR AS relationship_type,
-    other_record AS source_record,
-    evidence_url,
-    date_source::VARCHAR AS date_source,
-    cluster_id,
-    matched_by
-FROM contributions_with_links
+    c.contribution,
+    c.kind AS entity_type,
+    c.source_id AS mbid,
+    'https://musicbrainz.org/' || c.kind || '/' || c.source_id AS musicbrainz_url,
+    c.title,
+    c."add",
+    c.relationship_type::VARCHAR AS relationship_type,
+    c.other_record AS source_record,
+    c.evidence_url,
+    c.date_source::VARCHAR AS date_source,
+    c.cluster_id,
+    coalesce(m.matched_by, 'same cluster') AS matched_by
+FROM contribution_rows AS c
+LEFT JOIN matched AS m USING (mb_record, other_record)
 """
 ORDER = 'contribution, mbid, "add", entity_type, source_record'
 
-CONTRIBUTIONS_SQL = f"{_CONTRIBUTION_ROWS}ORDER BY {ORDER}\n"
-
-# The file: the same rows with every text cell a spreadsheet would run as a formula
-# neutralised (report_files.csv_text), as the rows stream, sorted once, on the cells as
-# written.
+# The file: every text cell a spreadsheet would run as a formula neutralised
+# (report_files.csv_text), as the rows stream, sorted once, on the cells as written.
 CSV_SQL = f"""
 SELECT {", ".join(csv_text(column) for column in CONTRIBUTION_COLUMNS)}
-FROM ({_CONTRIBUTION_ROWS})
+FROM ({CONTRIBUTIONS_SQL})
 ORDER BY {ORDER}
 """
 
@@ -239,4 +256,10 @@ def write_contributions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     run leaves the previous report as it was.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    return copy_csv(con, CSV_SQL, out_dir / CONTRIBUTIONS_NAME)
+    try:
+        for table, select in STEPS:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+        return copy_csv(con, CSV_SQL, out_dir / CONTRIBUTIONS_NAME)
+    finally:
+        for table, _ in STEPS:
+            con.execute(f"DROP TABLE IF EXISTS {table}")

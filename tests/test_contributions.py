@@ -470,6 +470,9 @@ def test_rewrites_whole_and_keeps_the_old_file_on_failure(
         write_contributions(con, out)
     assert (out / CONTRIBUTIONS_NAME).read_bytes() == written
     assert sorted(p.name for p in out.iterdir()) == [CONTRIBUTIONS_NAME]
+    # the steps' temporary tables are gone, after a failure as after success
+    steps = "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'contribution_%'"
+    assert con.execute(steps).fetchall() == [(0,)]
 
 
 def test_every_column_is_documented() -> None:
