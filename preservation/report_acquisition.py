@@ -276,5 +276,5 @@ def _write_json(con: duckdb.DuckDBPyConnection, as_of: str | None, path: Path) -
         "columns": list(ACQUISITION_COLUMNS),
     }
     head = json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "rows": ['
-    wrap = (head, "]\n}\n")
-    return copy_json_document(con, TABLE, list(ACQUISITION_COLUMNS), "cluster_id", wrap, path)
+    columns = list(ACQUISITION_COLUMNS)
+    return copy_json_document(con, TABLE, columns, "cluster_id", path, head=head, tail="]\n}\n")

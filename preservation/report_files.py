@@ -78,12 +78,14 @@ def copy_json_document(
     table: str,
     columns: list[str],
     key: str,
-    wrap: tuple[str, str],
     path: Path,
+    *,
+    head: str,
+    tail: str,
 ) -> Path:
-    """A JSON document `head`, the rows of `table` (its `columns`, in scan order) as a JSON
-    array of objects one per line, `tail`; written atomically. `wrap` is (head, tail): the
-    document's text before the array and after it. `key`: a column unique in `table`.
+    """A JSON document: the text `head`, the rows of `table` (its `columns`, in scan order)
+    as a JSON array of objects one per line, the text `tail`; written atomically. `key`: a
+    column unique in `table`.
 
     Written in one pass by DuckDB's CSV writer with quoting off: the head is the header row
     (the name of the one column), each row a line of JSON text (`to_json` escapes every
@@ -91,7 +93,6 @@ def copy_json_document(
     `key`); the tail is then appended. Gigabytes of rows are written once, not written to a
     file of their own and copied after a head written by hand (10 million clusters: 29 s of
     the report's time, the document 3.5 GB)."""
-    head, tail = wrap
     first = con.execute(f"SELECT {key} FROM {table} LIMIT 1").fetchall()
     fields = ", ".join(columns)
     header = '"' + head.replace('"', '""') + '"'  # the head as a quoted column name

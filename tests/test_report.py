@@ -437,13 +437,14 @@ def test_json_document_keeps_every_character_of_its_values(tmp_path: Path) -> No
     con.execute("CREATE TABLE t (id INTEGER, title VARCHAR, tags VARCHAR[])")
     con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, t, [t]) for i, t in enumerate(titles)])
     head = '{\n  "from": "a \\"quoted\\" name, with commas",\n  "rows": ['
+    tail = "]\n}\n"
     path = copy_json_document(
-        con, "t", ["id", "title", "tags"], "id", (head, "]\n}\n"), tmp_path / "d.json"
+        con, "t", ["id", "title", "tags"], "id", tmp_path / "d.json", head=head, tail=tail
     )
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["from"] == 'a "quoted" name, with commas'
     assert document["rows"] == [{"id": i, "title": t, "tags": [t]} for i, t in enumerate(titles)]
     con.execute("DELETE FROM t")
-    empty = copy_json_document(con, "t", ["id"], "id", (head, "]\n}\n"), tmp_path / "e.json")
+    empty = copy_json_document(con, "t", ["id"], "id", tmp_path / "e.json", head=head, tail=tail)
     assert json.loads(empty.read_text(encoding="utf-8"))["rows"] == []
     assert not list(tmp_path.glob(".*partial"))
