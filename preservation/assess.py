@@ -77,12 +77,20 @@ GROUP BY cluster_key
 """,
     # Its title and artists, and the id of the record published first, by row number: joined
     # here, on the narrow table of numbers, this is cheap; in the final join, with every
-    # other fact along, it spilled to disk at ten million clusters (10x slower).
+    # other fact along, it spilled to disk at ten million clusters (10x slower). The record
+    # published first is mostly the naming one (95% at ten million clusters): only the others
+    # are looked up again (8.9 s -> 6.6 s).
     "facts_named": """
-SELECT r.*, n.title, n.artists, p.record_id AS published_by
+SELECT r.*, n.title, n.artists,
+       CASE WHEN r.published_row = r.naming_row THEN n.record_id ELSE p.record_id END
+           AS published_by
 FROM facts_records AS r
 JOIN recordings AS n ON n.rowid = r.naming_row
-LEFT JOIN recordings AS p ON p.rowid = r.published_row
+LEFT JOIN (
+    SELECT f.cluster_key, p.record_id
+    FROM facts_records AS f JOIN recordings AS p ON p.rowid = f.published_row
+    WHERE f.published_row <> f.naming_row
+) AS p USING (cluster_key)
 """,
     "facts_copies": """
 SELECT {cluster_key} AS cluster_key,

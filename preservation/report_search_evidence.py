@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from preservation.report_acquisition import ORDER  # most urgent first, as that list
-from preservation.report_files import copy_csv, copy_to, csv_text, sorted_table
+from preservation.report_files import copy_csv, copy_to, csv_text
 
 FOLDER = "search-evidence"
 RECORDINGS_NAME = "recordings.jsonl"
@@ -75,25 +75,35 @@ found_records AS (
             'page_url': m.page_url, 'read_from': coalesce(f.read_from, [])} AS record
     FROM members AS m LEFT JOIN fetched AS f USING (record_id)
 ),
--- Most clusters hold one record: only those of several (at_risk_shared) are aggregated.
+-- Most clusters hold one record: only those of several (at_risk_several_records) are aggregated.
 found AS (
     SELECT cluster_id, [record] AS found, [source] AS found_in
-    FROM found_records ANTI JOIN at_risk_shared USING (cluster_id)
+    FROM found_records ANTI JOIN at_risk_several_records USING (cluster_id)
     UNION ALL
     SELECT cluster_id, list_sort(list(record)) AS found, list(DISTINCT source) AS found_in
-    FROM found_records SEMI JOIN at_risk_shared USING (cluster_id)
+    FROM found_records SEMI JOIN at_risk_several_records USING (cluster_id)
     GROUP BY cluster_id
 ),
+-- The candidates' holdings; as for their records, only clusters of several holdings
+-- (at_risk_several_holdings) are aggregated.
+candidate_holdings AS (
+    SELECT cluster_id,
+           {'url': url, 'platform': platform, 'access_class': access_class, 'live': live,
+            'status_note': status_note} AS holding,
+           live AND closed_garden AND access_class <> 'catalogue_only' AS commercial,
+           platform
+    FROM at_risk_holdings SEMI JOIN candidates USING (cluster_id)
+),
 copies AS (
-    SELECT h.cluster_id,
-           list_sort(list({'url': h.url, 'platform': h.platform,
-                           'access_class': h.access_class, 'live': h.live,
-                           'status_note': h.status_note})) AS holdings,
-           list_sort(list_distinct(list(h.platform) FILTER (
-               WHERE h.live AND h.closed_garden AND h.access_class <> 'catalogue_only'
-           ))) AS commercially_available
-    FROM at_risk_holdings AS h SEMI JOIN candidates AS k USING (cluster_id)
-    GROUP BY h.cluster_id
+    SELECT cluster_id, [holding] AS holdings,
+           CASE WHEN commercial THEN [platform] END AS commercially_available
+    FROM candidate_holdings ANTI JOIN at_risk_several_holdings USING (cluster_id)
+    UNION ALL
+    SELECT cluster_id, list_sort(list(holding)) AS holdings,
+           list_sort(list_distinct(list(platform) FILTER (WHERE commercial)))
+               AS commercially_available
+    FROM candidate_holdings SEMI JOIN at_risk_several_holdings USING (cluster_id)
+    GROUP BY cluster_id
 ),
 searched AS (
     SELECT list({'source': source, 'runs': runs, 'last_finished_at': last_finished_at}
@@ -133,12 +143,18 @@ def write_search_evidence(
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.json"):  # rewritten whole: no file from an earlier run stays
         stale.unlink()
-    # Computed once: the JSON lines and the page's files are read from the same table, whose
-    # scan keeps the query's order.
+    # Computed once: the JSON lines and the page's files are read from the same table. It is
+    # sorted as the lines are written, in a statement apart from the joins that build it (in
+    # one, the sort ran out of memory), and not into a table of its own first: the one read
+    # that needs the order is the one that sorts (ten million clusters: 18.6 s -> 16.1 s).
     try:
-        sorted_table(con, TABLE, EVIDENCE_SQL, ORDER, {"before": BEFORE_US_1401})
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TABLE} AS {EVIDENCE_SQL}", {"before": BEFORE_US_1401}
+        )
         # one object per line
-        copy_to(con, f"SELECT * FROM {TABLE}", folder / RECORDINGS_NAME, "FORMAT json")
+        copy_to(
+            con, f"SELECT * FROM {TABLE} ORDER BY {ORDER}", folder / RECORDINGS_NAME, "FORMAT json"
+        )
         copy_csv(con, SEARCHES_SQL, folder / SEARCHES_NAME)
         cursor = con.execute(
             f"SELECT * FROM {TABLE} WHERE list_contains($listed, cluster_id)", {"listed": listed}
