@@ -6,10 +6,12 @@ import csv
 import functools
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -29,7 +31,14 @@ from preservation.link_explain import Explanation, explain
 from preservation.link_review import export_review, import_decisions
 from preservation.normalize import normalize
 from preservation.pipeline import RunSummary, run
-from preservation.queries import WRITE_WARNING, load_queries, open_database, run_query, run_sql
+from preservation.queries import (
+    WRITE_WARNING,
+    QueryResult,
+    load_queries,
+    open_database,
+    stream_query,
+    stream_sql,
+)
 from preservation.report import write_reports
 from preservation.rights_explain import explain_rights
 from preservation.sources import get_live
@@ -67,6 +76,17 @@ AsOfOption = Annotated[
 ]
 
 
+# A terminal table of millions of rows helps nobody (and takes rich hours to lay out): a
+# table shows this many unless --max-rows says otherwise; csv and json give every row.
+TABLE_MAX_ROWS = 1000
+MaxRowsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-rows",
+        min=0,
+        help=f"At most this many rows [default: all; {TABLE_MAX_ROWS} as a table].",
+    ),
+]
 AllowWriteOption = Annotated[
     bool,
     typer.Option(
@@ -481,6 +501,7 @@ def query_command(
         list[str] | None, typer.Option("--param", "-p", help="Parameter as key=value.")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    max_rows: MaxRowsOption = None,
     allow_write: AllowWriteOption = False,
     db: DbOption = None,
 ) -> None:
@@ -492,8 +513,7 @@ def query_command(
     given = dict(_key_value(p) for p in param or [])
     _warn_if(allow_write)
     with closing(open_database(db, allow_write)) as con:
-        columns, rows = run_query(con, name, given, allow_write)
-    _emit(columns, rows, fmt)
+        _emit(stream_query(con, name, given, allow_write), fmt, max_rows)
 
 
 @app.command("sql")
@@ -501,6 +521,7 @@ def query_command(
 def sql_command(
     sql: Annotated[str, typer.Argument(help="SELECT statement(s) to run.")],
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    max_rows: MaxRowsOption = None,
     allow_write: AllowWriteOption = False,
     db: DbOption = None,
 ) -> None:
@@ -508,8 +529,7 @@ def sql_command(
     refused unless --allow-write is given."""
     _warn_if(allow_write)
     with closing(open_database(db, allow_write)) as con:
-        columns, rows = run_sql(con, sql, allow_write=allow_write)
-    _emit(columns, rows, fmt)
+        _emit(stream_sql(con, sql, allow_write=allow_write), fmt, max_rows)
 
 
 def _warn_if(allow_write: bool) -> None:
@@ -598,20 +618,42 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _emit(columns: list[str], rows: list[tuple[object, ...]], fmt: Format) -> None:
+def _emit(result: QueryResult, fmt: Format, max_rows: int | None) -> None:
+    """Write a result's rows as they are fetched (csv and json stream; a table is laid out
+    whole, so it is cut at TABLE_MAX_ROWS unless max_rows says otherwise), then say on stderr
+    when rows were left out."""
+    limit = TABLE_MAX_ROWS if max_rows is None and fmt is Format.table else max_rows
+    rows = islice(result.rows, limit)
     if fmt is Format.json:
-        records = [dict(zip(columns, row, strict=True)) for row in rows]
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, default=str, indent=1) + "\n")
+        # the text json.dumps(list, indent=1) gives, one object at a time
+        opening = "["
+        for row in rows:
+            record = json.dumps(
+                dict(zip(result.columns, row, strict=True)),
+                ensure_ascii=False,
+                default=str,
+                indent=1,
+            )
+            sys.stdout.write(f"{opening}\n{textwrap.indent(record, ' ')}")
+            opening = ","
+        sys.stdout.write("[]\n" if opening == "[" else "\n]\n")
     elif fmt is Format.csv:
         writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
+        writer.writerow(result.columns)
         for row in rows:
             writer.writerow(";".join(map(str, v)) if isinstance(v, list) else v for v in row)
     else:
-        table = Table(*columns, show_lines=False)
+        table = Table(*result.columns, show_lines=False)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         out.print(table)
+    if limit is not None and next(result.rows, None) is not None:
+        more = (
+            "--max-rows sets how many"
+            if max_rows is not None
+            else "--max-rows sets how many, and --format csv or json gives every row"
+        )
+        err.print(f"only the first {limit:,} rows are shown: {more}", highlight=False)
 
 
 def _print_summary(summary: RunSummary) -> None:

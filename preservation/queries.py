@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,13 +118,26 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             raise PreservationError(f"refused: {kind} statements are not allowed (read-only SQL)")
 
 
-def run_sql(
+@dataclass
+class QueryResult:
+    """The columns of a statement's result, and its rows as they are fetched from DuckDB (in
+    batches of FETCH_ROWS): a query answering millions of rows need not hold them all in
+    Python at once. Read the rows before the connection closes."""
+
+    columns: list[str]
+    rows: Iterator[tuple[object, ...]]
+
+
+FETCH_ROWS = 10_000
+
+
+def stream_sql(
     con: duckdb.DuckDBPyConnection,
     sql: str,
     params: dict[str, object] | None = None,
     allow_write: bool = False,
-) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run SQL; return the column names and rows of the last statement.
+) -> QueryResult:
+    """Run SQL; return the column names and the rows of the last statement, streamed.
 
     Read-only statements only, unless `allow_write` (then any statement runs: open `con` with
     `open_database(db, allow_write=True)` for writes and file access to work).
@@ -134,11 +148,29 @@ def run_sql(
         check_read_only(con, sql)
     try:
         cursor = con.execute(sql, params) if params else con.execute(sql)
-        rows = cursor.fetchall()
     except duckdb.Error as exc:
         raise PreservationError(f"SQL error: {_first_line(exc)}") from exc
-    columns = [d[0] for d in cursor.description or []]
-    return columns, rows
+    return QueryResult([d[0] for d in cursor.description or []], _fetched(cursor))
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[object, ...]]:
+    try:
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            yield from batch
+    except duckdb.Error as exc:
+        raise PreservationError(f"SQL error: {_first_line(exc)}") from exc
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, object] | None = None,
+    allow_write: bool = False,
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """`stream_sql`, with every row in a list: the column names and rows of the last
+    statement."""
+    result = stream_sql(con, sql, params, allow_write)
+    return result.columns, list(result.rows)
 
 
 def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, object]:
@@ -158,19 +190,30 @@ def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, objec
     return bound
 
 
+def stream_query(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    given: dict[str, str] | None = None,
+    allow_write: bool = False,
+) -> QueryResult:
+    """Run the named query `name` with parameters `given` (strings, as typed by a user);
+    `allow_write` as for `stream_sql`. The rows are streamed."""
+    queries = load_queries()
+    if name not in queries:
+        raise PreservationError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
+    query = queries[name]
+    return stream_sql(con, query.sql, bind_parameters(query, given or {}), allow_write)
+
+
 def run_query(
     con: duckdb.DuckDBPyConnection,
     name: str,
     given: dict[str, str] | None = None,
     allow_write: bool = False,
 ) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run the named query `name` with parameters `given` (strings, as typed by a user);
-    `allow_write` as for `run_sql`."""
-    queries = load_queries()
-    if name not in queries:
-        raise PreservationError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
-    query = queries[name]
-    return run_sql(con, query.sql, bind_parameters(query, given or {}), allow_write)
+    """`stream_query`, with every row in a list: the column names and rows."""
+    result = stream_query(con, name, given, allow_write)
+    return result.columns, list(result.rows)
 
 
 def _first_line(exc: Exception) -> str:

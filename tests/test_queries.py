@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 from typer.testing import CliRunner
 
-from preservation import store
+from preservation import cli, store
 from preservation.cli import app
 from preservation.errors import PreservationError
 from preservation.queries import load_queries, parse_header, queries_dir, run_query, run_sql
@@ -84,6 +86,37 @@ def test_cli_query_json(sample_run):
     assert result.exit_code == 0, result.output
     platforms = {row["title"]: row["platform"] for row in json.loads(result.output)}
     assert platforms["The Enemy"] == "YouTube"
+
+
+def test_cli_streams_every_row_as_csv_or_json_and_cuts_a_table(sample_run, monkeypatch):
+    db = str(sample_run[0].db)
+    columns, rows = run_query(store.connect_read_only(db), "single_platform")
+    assert len(rows) > 3
+    args = ["query", "single_platform", "--db", db]
+
+    as_json = runner.invoke(app, [*args, "--format", "json"])
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert as_json.stdout == json.dumps(records, ensure_ascii=False, default=str, indent=1) + "\n"
+    as_csv = runner.invoke(app, [*args, "--format", "csv"])
+    assert [r[1] for r in csv.reader(io.StringIO(as_csv.stdout))] == [
+        "cluster_id",
+        *(row[1] for row in rows),
+    ]
+    assert as_json.stderr == as_csv.stderr == ""
+
+    cut = runner.invoke(app, [*args, "--format", "csv", "--max-rows", "2"])
+    assert len(cut.stdout.splitlines()) == 3
+    assert cut.stderr.strip() == "only the first 2 rows are shown: --max-rows sets how many"
+
+    # a table stops at TABLE_MAX_ROWS (rich would lay out millions of rows for hours)
+    monkeypatch.setattr(cli, "TABLE_MAX_ROWS", 3)
+    clusters = "SELECT cluster_id FROM risk ORDER BY cluster_id"
+    table = runner.invoke(app, ["sql", "--db", db, clusters])
+    assert table.exit_code == 0, table.output
+    every = [c for (c,) in store.connect_read_only(db).execute(clusters).fetchall()]
+    assert [c for c in every if c in table.stdout] == every[:3]
+    assert "only the first 3 rows are shown" in table.stderr
+    assert "--format csv or json gives every row" in table.stderr
 
 
 def test_cli_missing_database_is_a_clear_error(tmp_path):
