@@ -127,6 +127,10 @@ class QueryResult:
     columns: list[str]
     rows: Iterator[tuple[object, ...]]
 
+    def fetched(self) -> tuple[list[str], list[tuple[object, ...]]]:
+        """The columns, and every row in a list."""
+        return self.columns, list(self.rows)
+
 
 FETCH_ROWS = 10_000
 
@@ -169,8 +173,7 @@ def run_sql(
 ) -> tuple[list[str], list[tuple[object, ...]]]:
     """`stream_sql`, with every row in a list: the column names and rows of the last
     statement."""
-    result = stream_sql(con, sql, params, allow_write)
-    return result.columns, list(result.rows)
+    return stream_sql(con, sql, params, allow_write).fetched()
 
 
 def bind_parameters(query: NamedQuery, given: dict[str, str]) -> dict[str, object]:
@@ -212,8 +215,7 @@ def run_query(
     allow_write: bool = False,
 ) -> tuple[list[str], list[tuple[object, ...]]]:
     """`stream_query`, with every row in a list: the column names and rows."""
-    result = stream_query(con, name, given, allow_write)
-    return result.columns, list(result.rows)
+    return stream_query(con, name, given, allow_write).fetched()
 
 
 def _first_line(exc: Exception) -> str:
