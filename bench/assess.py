@@ -6,10 +6,16 @@ measurement runs in its own process on its own copy of the cached database, so i
 is its own and every run starts from the same tables. Figures: seconds for assess and for
 report, clusters per second, peak RSS (after assess, and overall), the size of the reports.
 
-Baseline, in the same run on the same database: the floor, one SQL statement doing the least
-any assess must do (join clusters to recordings and to holdings, per cluster the records, the
-earliest year and the distinct platforms, written to a table). Results are printed and written
-to bench/results/assess.{json,md}.
+Baselines, in the same run on the same database:
+- the floor, one SQL statement doing the least any assess must do (join clusters to recordings
+  and to holdings, per cluster the records, the earliest year and the distinct platforms,
+  written to a table);
+- the write floor, the least time writing the report's files takes: its five largest files
+  (the acquisition list's CSV, JSON and Parquet, the contributions CSV, the search evidence's
+  JSON lines) written again, by the report's own COPY functions, from their own rows loaded
+  into tables beforehand (the loading is not timed). It needs no computing at all, so
+  floor + write floor is what no assess + report of these outputs can beat on the machine.
+Results are printed and written to bench/results/assess.{json,md}.
 """
 
 from __future__ import annotations
@@ -65,6 +71,10 @@ def main() -> None:
         load = round(os.getloadavg()[0], 1)
         floor = child.measure("bench.assess", "floor", db)
         run = child.measure("bench.assess", "assess", db)
+        try:
+            write_floor = child.measure("bench.assess", "write-floor", reports_folder(db))
+        finally:
+            shutil.rmtree(reports_folder(db), ignore_errors=True)
         total = run["assess_s"] + run["report_s"]
         row = {
             "clusters": run["clusters"],
@@ -74,6 +84,9 @@ def main() -> None:
             "generate_s": generated["generate_s"],
             "floor_s": floor["seconds"],
             "floor_peak_rss_mb": floor["peak_rss_mb"],
+            "write_floor_s": write_floor["seconds"],
+            "write_floor_files": write_floor["files"],
+            "floors_s": round(floor["seconds"] + write_floor["seconds"], 1),
             **{k: v for k, v in run.items() if k != "clusters"},
             "total_s": round(total, 1),
             "clusters_per_s": round(run["clusters"] / total) if total else None,
@@ -86,16 +99,29 @@ def main() -> None:
     write_results(args.out, runs)
 
 
-def worker(what: str, db: str) -> None:
-    """Measure `what` (floor | assess) on a private copy of the database `db`."""
+def reports_folder(db: Path) -> Path:
+    """Where the assess worker leaves the reports of `db` for the write floor to rewrite."""
+    return db.with_name(f"{db.stem}-reports")
+
+
+def worker(what: str, path: str) -> None:
+    """Measure `what`: floor | assess on a private copy of the database `path`, write-floor on
+    the reports folder `path`."""
+    if what == "write-floor":
+        print(json.dumps(_write_floor(Path(path))))
+        return
     from preservation import store
 
+    db = path
     with tempfile.TemporaryDirectory(dir=Path(db).parent, prefix="assess-run-") as tmp:
         copy = Path(tmp) / "bench.duckdb"
         shutil.copyfile(db, copy)
         con = store.connect(copy)
         try:
-            result = _floor(con) if what == "floor" else _assess_and_report(con, Path(tmp))
+            if what == "floor":
+                result = _floor(con)
+            else:
+                result = _assess_and_report(con, reports_folder(Path(db)))
         finally:
             con.close()
     print(json.dumps(result))
@@ -111,15 +137,15 @@ def _floor(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     }
 
 
-def _assess_and_report(con: duckdb.DuckDBPyConnection, tmp: Path) -> dict[str, object]:
+def _assess_and_report(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, object]:
     from preservation.assess import assess
     from preservation.report import write_reports
 
+    shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     result = assess(con, as_of=AS_OF)
     assessed = time.perf_counter()
     assess_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the peak so far
-    out = tmp / "reports"
     write_reports(con, out)
     reported = time.perf_counter()
     files = [p for p in out.rglob("*") if p.is_file()]
@@ -135,20 +161,90 @@ def _assess_and_report(con: duckdb.DuckDBPyConnection, tmp: Path) -> dict[str, o
     }
 
 
+def _write_floor(reports: Path) -> dict[str, object]:
+    """Seconds to write the report's largest files again from their own rows (see the module's
+    docstring), in total and per file, with the bytes written again and the report's own."""
+    from preservation import store
+    from preservation.report_acquisition import (
+        ACQUISITION_COLUMNS,
+        CSV_NAME,
+        JSON_NAME,
+        PARQUET_NAME,
+    )
+    from preservation.report_contributions import CONTRIBUTIONS_NAME
+    from preservation.report_files import copy_csv, copy_json_document, copy_to
+    from preservation.report_search_evidence import FOLDER, RECORDINGS_NAME
+
+    evidence = reports / FOLDER / RECORDINGS_NAME
+    csv = "read_csv('{}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
+    loads = {  # the table of each file's rows: what it is loaded from
+        "acquisition_csv": csv.format(reports / CSV_NAME),
+        "acquisition": f"read_parquet('{reports / PARQUET_NAME}')",
+        "contributions_csv": csv.format(reports / CONTRIBUTIONS_NAME),
+        "evidence": f"read_json('{evidence}', format = 'newline_delimited')",
+    }
+    again = reports / "again"
+    again.mkdir()
+    con = store.connect(reports / "write-floor.duckdb")
+    writes = {  # each file, written again from its rows as the report writes it
+        CSV_NAME: lambda: copy_csv(con, "FROM acquisition_csv", again / CSV_NAME),
+        JSON_NAME: lambda: copy_json_document(
+            con,
+            "acquisition",
+            list(ACQUISITION_COLUMNS),
+            "cluster_id",
+            again / JSON_NAME,
+            head='{"rows": [',
+            tail="]}\n",
+        ),
+        PARQUET_NAME: lambda: copy_to(
+            con, "FROM acquisition", again / PARQUET_NAME, "FORMAT parquet, COMPRESSION zstd"
+        ),
+        CONTRIBUTIONS_NAME: lambda: copy_csv(
+            con, "FROM contributions_csv", again / CONTRIBUTIONS_NAME
+        ),
+        RECORDINGS_NAME: lambda: copy_to(
+            con, "FROM evidence", again / RECORDINGS_NAME, "FORMAT json"
+        ),
+    }
+    try:
+        for table, source in loads.items():
+            con.execute(f"CREATE TABLE {table} AS FROM {source}")
+        con.execute("CHECKPOINT")
+        files: dict[str, dict[str, float]] = {}
+        for name, write in writes.items():
+            started = time.perf_counter()
+            written = write()
+            seconds = time.perf_counter() - started
+            report_file = next(reports.rglob(name))
+            files[name] = {
+                "seconds": round(seconds, 3),
+                "bytes": written.stat().st_size,
+                "report_bytes": report_file.stat().st_size,
+            }
+            written.unlink()  # the disk holds one copy of the reports at a time, not two
+    finally:
+        con.close()
+    return {"seconds": round(sum(f["seconds"] for f in files.values()), 2), "files": files}
+
+
 def write_results(out: Path, runs: list[dict[str, object]]) -> None:
     machine = child.machine(
         f"SYNTHETIC clusters (bench/synthetic_assess.py, generator v{GENERATOR_VERSION}); "
         f"code at {_code_version()}"
     )
     header = (
-        "| clusters | records | holdings | db MB | floor s | assess s | report s "
+        "| clusters | records | holdings | db MB | floor s | write floor s "
+        "| floor + write floor s | assess s | report s "
         "| assess + report s | clusters/s | ratio to floor | peak RSS MB after assess "
         "| peak RSS MB | floor peak RSS MB | reports MB | at risk | within target | load |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|---:|\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+        "|:--:|---:|\n"
     )
     rows = "".join(
         f"| {r['clusters']:,} | {r['records']:,} | {r['holdings']:,} | {r['db_mb']:,} "
-        f"| {r['floor_s']} | {r['assess_s']} | {r['report_s']} | {r['total_s']} "
+        f"| {r['floor_s']} | {r['write_floor_s']} | {r['floors_s']} "
+        f"| {r['assess_s']} | {r['report_s']} | {r['total_s']} "
         f"| {r['clusters_per_s']:,} | {r['ratio_to_floor']} | {r['assess_peak_rss_mb']:,} "
         f"| {r['peak_rss_mb']:,} | {r['floor_peak_rss_mb']:,} | {r['reports_mb']:,} "
         f"| {r['at_risk']:,} | {'yes' if r['within_target'] else 'no'} "
@@ -161,6 +257,9 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         "($PRESERVATION_MEMORY_LIMIT). Baseline (floor): one CREATE TABLE AS joining clusters "
         "to recordings and holdings, per cluster the record count, earliest year and distinct "
         "platforms, on the same database in the same run; ratio = (assess + report) / floor. "
+        "Write floor: the report's five largest files written again by its own COPY functions "
+        "from their own rows, already loaded into tables (bench/assess.py); floor + write floor "
+        "is the least any assess + report writing these files can take here. "
         "`load`: the 1-minute load average when the size started (other work on the machine "
         "slows every figure)."
     )

@@ -1,14 +1,18 @@
 """The assess benchmark's generator (bench/synthetic_assess.py) makes tables shaped like the
-real ones, and assess runs on them: 1,000 synthetic clusters, a second or so."""
+real ones, and assess runs on them: 1,000 synthetic clusters, a second or so; the benchmark
+(bench/assess.py) measures assess, report and both its floors at that size."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from bench import assess as bench_assess
 from bench.synthetic_assess import generate
 from preservation import store
 from preservation.assess import assess
@@ -97,3 +101,40 @@ def test_the_same_size_gives_the_same_database(tmp_path: Path) -> None:
         )
         con.close()
     assert digests[0] == digests[1]
+
+
+def test_the_benchmark_measures_both_floors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent.parent)  # its workers run `python -m bench.assess`
+    data, out = tmp_path / "data", tmp_path / "results"
+    argv = ["bench.assess", "--sizes", "1e3", "--data", str(data), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    bench_assess.main()
+    (run,) = json.loads((out / "assess.json").read_text())["runs"]
+    assert run["clusters"] == CLUSTERS and run["risk_rows"] == CLUSTERS and run["at_risk"] > 0
+    assert run["floor_s"] > 0 and run["assess_s"] > 0 and run["report_s"] > 0
+    # the write floor wrote each of the report's five largest files again, the same size but
+    # for the JSON document's head, and timed each
+    files = run["write_floor_files"]
+    assert set(files) == {
+        "acquisition-list.csv",
+        "acquisition-list.json",
+        "acquisition-list.parquet",
+        "musicbrainz-contributions.csv",
+        "recordings.jsonl",
+    }
+    for name, written in files.items():
+        assert written["seconds"] > 0, name
+        if name == "acquisition-list.json":
+            assert 0 < written["report_bytes"] - written["bytes"] < 1_000
+        else:
+            assert written["bytes"] == pytest.approx(written["report_bytes"], rel=0.01), name
+    seconds = sum(f["seconds"] for f in files.values())
+    assert run["write_floor_s"] == pytest.approx(seconds, abs=0.01)
+    assert run["floors_s"] == pytest.approx(run["floor_s"] + run["write_floor_s"], abs=0.1)
+    assert "| write floor s |" in (out / "assess.md").read_text()
+    # the reports the write floor read are gone; the cached database stays for the next run
+    left = {p.name for p in data.iterdir()}
+    assert not [name for name in left if name.endswith("-reports")], left
+    assert any(name.endswith(".duckdb") for name in left), left
