@@ -71,7 +71,7 @@ def dump_file(data: Path, size: int) -> Path:
     path = data / f"synthetic-v{GENERATOR_VERSION}-{size}" / "mbdump" / "recording"
     if not path.exists():
         started = time.perf_counter()
-        partial = write_recording_dump(path.with_suffix(".partial"), size)
+        partial = child.in_own_process(write_recording_dump, path.with_suffix(".partial"), size)
         partial.rename(path)
         print(f"generated {size:,} synthetic lines in {time.perf_counter() - started:.0f} s")
     return path

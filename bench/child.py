@@ -1,4 +1,11 @@
-"""Run one measurement in its own process, so that its peak RSS is its own."""
+"""Run one measurement in its own process, so that its peak RSS is its own.
+
+On Linux a process counts, in its peak RSS (ru_maxrss), the peak of the process that started
+it as it was at that moment: exec folds the old address space's high-water mark into the new
+process's. So the benchmarks' parent process must stay small: what grows it (generating
+synthetic input) runs in a process of its own too (`in_own_process`). Before this, a parent
+that had just generated ten million clusters (5.1 GB) made each measurement after it report
+5.1 GB, whatever it used itself."""
 
 from __future__ import annotations
 
@@ -9,11 +16,16 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 
 def measure(module: str, what: str, path: Path) -> dict[str, float]:
@@ -32,6 +44,13 @@ def measure(module: str, what: str, path: Path) -> dict[str, float]:
     result = json.loads(output.strip().splitlines()[-1])
     result["peak_rss_mb"] = round(usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
     return result
+
+
+def in_own_process(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` run in a new Python process (its result pickled back), so that the
+    memory it takes is never the caller's: see the module's docstring."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def machine(data: str) -> dict[str, object]:

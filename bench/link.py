@@ -40,7 +40,7 @@ def main() -> None:
     for size in (int(float(s)) for s in args.sizes.split(",")):
         sample = args.data / f"link-{size}-v{GENERATOR_VERSION}.parquet"
         if not sample.exists():
-            write_link_sample(sample, size)
+            child.in_own_process(write_link_sample, sample, size)
         baseline = child.measure("bench.link", "identifiers", sample)
         model = child.measure("bench.link", "model", sample)
         runs.append(

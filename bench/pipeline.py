@@ -266,7 +266,7 @@ def cached_input(data: Path, size: int) -> tuple[Path, dict[str, Any]]:
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         started = time.perf_counter()
-        info = write_input(partial, size)
+        info = child.in_own_process(write_input, partial, size)
         info["generate_s"] = round(time.perf_counter() - started, 1)
         info["input_mb"] = round(sum(_mb(p) for p in partial.rglob("*") if p.is_file()), 1)
         (partial / "info.json").write_text(json.dumps(info, indent=2) + "\n")

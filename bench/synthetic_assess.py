@@ -54,6 +54,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench import child
 from bench.synthetic_link import FORENAMES, LABELS, SURNAMES, WORDS
 
 GENERATOR_VERSION = 1  # bump when the rows change, so cached databases are made again
@@ -122,7 +123,7 @@ def cached_database(data: Path, clusters: int) -> tuple[Path, dict[str, object]]
         for stale in (partial, Path(f"{partial}.wal")):
             stale.unlink(missing_ok=True)
         started = time.perf_counter()
-        rows = generate(partial, clusters)
+        rows = child.in_own_process(generate, partial, clusters)
         seconds = round(time.perf_counter() - started, 1)
         partial.rename(path)
         db_mb = round(path.stat().st_size / 2**20, 1)

@@ -71,6 +71,27 @@ def test_every_stage_runs_at_a_tiny_size(tmp_path: Path, monkeypatch: pytest.Mon
     assert not list(tmp_path.glob("pipeline-run-*"))  # the run's database and reports are gone
 
 
+def _peak_rss_kib() -> int:
+    """This process's high-water RSS (VmHWM: its own address space's, not inherited)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def _fill(kib: int) -> int:
+    """Take `kib` KiB of memory, touched, and give back how much."""
+    block = bytearray(b"\x01") * (kib * 1024)
+    return len(block) // 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_generator_in_its_own_process_leaves_the_parent_small() -> None:
+    # More than this process ever held, so that its peak would have to rise were it the one
+    peak = _peak_rss_kib()
+    wanted = peak + 256 * 1024
+    assert child.in_own_process(_fill, wanted) == wanted
+    assert _peak_rss_kib() < peak + 64 * 1024
+
+
 def test_loglog_slope_is_the_least_squares_one() -> None:
     assert child.loglog_slope([1e5, 1e6, 1e7], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
     assert child.loglog_slope([1e3, 1e4], [2.0, 200.0]) == pytest.approx(2.0)
