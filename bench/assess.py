@@ -40,7 +40,6 @@ AS_OF = date(2026, 11, 23)
 TARGET_SECONDS = 60.0
 TARGET_RSS_MB = 4 * 1024
 TARGET = "assess + report < 60 s and < 4 GiB at 1e7"
-DISK_PROBE_BYTES = 2**30  # more than a disk's own cache, less than a minute at 20 MB/s
 
 FLOOR_SQL = """
 CREATE TABLE floor_facts AS
@@ -68,7 +67,6 @@ def main() -> None:
     runs = []
     for size in (int(float(s)) for s in args.sizes.split(",")):
         db, generated = cached_database(args.data, size)
-        disk = disk_write_mb_s(args.data)
         rows: dict[str, int] = generated["rows"]  # type: ignore[assignment]
         load = round(os.getloadavg()[0], 1)
         floor = child.measure("bench.assess", "floor", db)
@@ -95,7 +93,6 @@ def main() -> None:
             "ratio_to_floor": round(total / floor["seconds"], 1) if floor["seconds"] else None,
             "within_target": total < TARGET_SECONDS and run["peak_rss_mb"] < TARGET_RSS_MB,
             "load_average_1m": load,
-            "disk_write_mb_s": disk,
         }
         runs.append(row)
         print(json.dumps(row), flush=True)
@@ -103,26 +100,11 @@ def main() -> None:
 
 
 def settle() -> None:
-    """Wait until the files written so far are on disk. This VM's disk takes about 65 MB/s
-    (dd with fdatasync) while the page cache takes gigabytes at once, so a measurement that
+    """Wait until the files written so far are on disk. This VM's disk took 57-130 MB/s in
+    runs of dd with fdatasync, while the page cache takes gigabytes at once, so a measurement that
     starts while the copy of the database (4.5 GB at 1e7), or the reports before the write
     floor (9.6 GB), are still being flushed pays for their writing too."""
     os.sync()
-
-
-def disk_write_mb_s(folder: Path) -> float:
-    """The disk's sustained write speed in `folder`: DISK_PROBE_BYTES written and synced."""
-    size = DISK_PROBE_BYTES
-    block = os.urandom(16 * 2**20)  # not zeros, which a storage layer could compress away
-    settle()
-    with tempfile.NamedTemporaryFile(dir=folder) as file:
-        started = time.perf_counter()
-        for _ in range(size // len(block)):
-            file.write(block)
-        file.flush()
-        os.fsync(file.fileno())
-        seconds = time.perf_counter() - started
-    return round(size / 2**20 / seconds, 1)
 
 
 def reports_folder(db: Path) -> Path:
@@ -265,10 +247,9 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         "| clusters | records | holdings | db MB | floor s | write floor s "
         "| floor + write floor s | assess s | report s "
         "| assess + report s | clusters/s | ratio to floor | peak RSS MB after assess "
-        "| peak RSS MB | floor peak RSS MB | reports MB | at risk | within target | load "
-        "| disk MB/s |\n"
+        "| peak RSS MB | floor peak RSS MB | reports MB | at risk | within target | load |\n"
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-        "|:--:|---:|---:|\n"
+        "|:--:|---:|\n"
     )
     rows = "".join(
         f"| {r['clusters']:,} | {r['records']:,} | {r['holdings']:,} | {r['db_mb']:,} "
@@ -277,7 +258,7 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         f"| {r['clusters_per_s']:,} | {r['ratio_to_floor']} | {r['assess_peak_rss_mb']:,} "
         f"| {r['peak_rss_mb']:,} | {r['floor_peak_rss_mb']:,} | {r['reports_mb']:,} "
         f"| {r['at_risk']:,} | {'yes' if r['within_target'] else 'no'} "
-        f"| {r['load_average_1m']} | {r['disk_write_mb_s']} |\n"
+        f"| {r['load_average_1m']} |\n"
         for r in runs
     )
     note = (
@@ -290,9 +271,9 @@ def write_results(out: Path, runs: list[dict[str, object]]) -> None:
         "from their own rows, already loaded into tables (bench/assess.py); floor + write floor "
         "is the least any assess + report writing these files can take here. "
         "`load`: the 1-minute load average when the size started (other work on the machine "
-        "slows every figure). `disk MB/s`: the disk's sustained write speed, 1 GiB written and "
-        "synced before the size; the reports are gigabytes, and what the page cache cannot "
-        "hold is written at that speed."
+        "slows every figure). Each measurement starts once the disk has caught up (os.sync): "
+        "on this VM it sustained 57-130 MB/s (dd with fdatasync), so the reports' gigabytes "
+        "go to disk at about that speed once the page cache is full."
     )
     child.write_results(out, "assess", "assess + report", machine, runs, header + rows, note)
 

@@ -110,7 +110,6 @@ def test_the_benchmark_measures_both_floors(
     data, out = tmp_path / "data", tmp_path / "results"
     argv = ["bench.assess", "--sizes", "1e3", "--data", str(data), "--out", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
-    monkeypatch.setattr(bench_assess, "DISK_PROBE_BYTES", 32 * 2**20)  # a second, not sixteen
     bench_assess.main()
     (run,) = json.loads((out / "assess.json").read_text())["runs"]
     assert run["clusters"] == CLUSTERS and run["risk_rows"] == CLUSTERS and run["at_risk"] > 0
@@ -135,7 +134,6 @@ def test_the_benchmark_measures_both_floors(
     assert run["write_floor_s"] == pytest.approx(seconds, abs=0.01)
     assert run["floors_s"] == pytest.approx(run["floor_s"] + run["write_floor_s"], abs=0.1)
     assert "| write floor s |" in (out / "assess.md").read_text()
-    assert run["disk_write_mb_s"] > 0
     # the reports the write floor read are gone; the cached database stays for the next run
     left = {p.name for p in data.iterdir()}
     assert not [name for name in left if name.endswith("-reports")], left
