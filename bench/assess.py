@@ -120,17 +120,15 @@ def worker(what: str, path: str) -> None:
         return
     from preservation import store
 
-    db = path
-    with tempfile.TemporaryDirectory(dir=Path(db).parent, prefix="assess-run-") as tmp:
+    db = Path(path)
+    with tempfile.TemporaryDirectory(dir=db.parent, prefix="assess-run-") as tmp:
         copy = Path(tmp) / "bench.duckdb"
         shutil.copyfile(db, copy)
         settle()
         con = store.connect(copy)
         try:
-            if what == "floor":
-                result = _floor(con)
-            else:
-                result = _assess_and_report(con, reports_folder(Path(db)))
+            floor = what == "floor"
+            result = _floor(con) if floor else _assess_and_report(con, reports_folder(db))
         finally:
             con.close()
     print(json.dumps(result))
@@ -184,13 +182,16 @@ def _write_floor(reports: Path) -> dict[str, object]:
     from preservation.report_files import copy_csv, copy_json_document, copy_to
     from preservation.report_search_evidence import FOLDER, RECORDINGS_NAME
 
-    evidence = reports / FOLDER / RECORDINGS_NAME
+    report_files = {
+        name: reports / name for name in (CSV_NAME, JSON_NAME, PARQUET_NAME, CONTRIBUTIONS_NAME)
+    }
+    report_files[RECORDINGS_NAME] = reports / FOLDER / RECORDINGS_NAME
     csv = "read_csv('{}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
     loads = {  # the table of each file's rows: what it is loaded from
-        "acquisition_csv": csv.format(reports / CSV_NAME),
-        "acquisition": f"read_parquet('{reports / PARQUET_NAME}')",
-        "contributions_csv": csv.format(reports / CONTRIBUTIONS_NAME),
-        "evidence": f"read_json('{evidence}', format = 'newline_delimited')",
+        "acquisition_csv": csv.format(report_files[CSV_NAME]),
+        "acquisition": f"read_parquet('{report_files[PARQUET_NAME]}')",
+        "contributions_csv": csv.format(report_files[CONTRIBUTIONS_NAME]),
+        "evidence": f"read_json('{report_files[RECORDINGS_NAME]}', format = 'newline_delimited')",
     }
     again = reports / "again"
     again.mkdir()
@@ -226,11 +227,10 @@ def _write_floor(reports: Path) -> dict[str, object]:
             started = time.perf_counter()
             written = write()
             seconds = time.perf_counter() - started
-            report_file = next(reports.rglob(name))
             files[name] = {
                 "seconds": round(seconds, 3),
                 "bytes": written.stat().st_size,
-                "report_bytes": report_file.stat().st_size,
+                "report_bytes": report_files[name].stat().st_size,
             }
             written.unlink()  # the disk holds one copy of the reports at a time, not two
     finally:
