@@ -99,14 +99,6 @@ def main() -> None:
     write_results(args.out, runs)
 
 
-def settle() -> None:
-    """Wait until the files written so far are on disk. This VM's disk took 57-130 MB/s in
-    runs of dd with fdatasync, while the page cache takes gigabytes at once, so a measurement that
-    starts while the copy of the database (4.5 GB at 1e7), or the reports before the write
-    floor (9.6 GB), are still being flushed pays for their writing too."""
-    os.sync()
-
-
 def reports_folder(db: Path) -> Path:
     """Where the assess worker leaves the reports of `db` for the write floor to rewrite."""
     return db.with_name(f"{db.stem}-reports")
@@ -124,7 +116,7 @@ def worker(what: str, path: str) -> None:
     with tempfile.TemporaryDirectory(dir=db.parent, prefix="assess-run-") as tmp:
         copy = Path(tmp) / "bench.duckdb"
         shutil.copyfile(db, copy)
-        settle()
+        child.settle()
         con = store.connect(copy)
         try:
             floor = what == "floor"
@@ -221,7 +213,7 @@ def _write_floor(reports: Path) -> dict[str, object]:
         for table, source in loads.items():
             con.execute(f"CREATE TABLE {table} AS FROM {source}")
         con.execute("CHECKPOINT")
-        settle()
+        child.settle()
         files: dict[str, dict[str, float]] = {}
         for name, write in writes.items():
             started = time.perf_counter()

@@ -59,6 +59,12 @@ def test_every_stage_runs_at_a_tiny_size(tmp_path: Path, monkeypatch: pytest.Mon
         assert figures["seconds"] > 0 and figures["rows"] > 0, stage
         assert figures["peak_rss_mb"] > 0 and figures["rows_per_s"] > 0, stage
     assert run["floor_s"] > 0 and run["floor_rows"] == 2_000
+    # the import's own floors: parsing what it reads, storing what it wrote
+    assert run["parse_floor_s"] > 0 and run["store_floor_s"] > 0 and run["store_floor_mb"] > 0
+    floors = run["parse_floor_s"] + run["store_floor_s"]
+    assert run["import_floors_s"] == pytest.approx(floors, abs=0.01)
+    imported = run["stages"]["import-dump"]["seconds"]
+    assert run["import_ratio_to_floors"] == pytest.approx(imported / floors, abs=0.01)
     assert run["stages"]["import-dump"]["rows"] == 2_000
     assert run["stages"]["link"]["links"] > 0  # the archive items met their recordings
     assert run["total_s"] == pytest.approx(sum(s["seconds"] for s in run["stages"].values()), 0.01)
@@ -68,6 +74,7 @@ def test_every_stage_runs_at_a_tiny_size(tmp_path: Path, monkeypatch: pytest.Mon
     assert [t["met"] for t in results["targets"]][2:] == [None, True, None]
     markdown = (out / "pipeline.md").read_text()
     assert all(f"| {stage} |" in markdown for stage in pipeline.STAGES)
+    assert "| parse floor |" in markdown and "import / (parse + store)" in markdown
     assert not list(tmp_path.glob("pipeline-run-*"))  # the run's database and reports are gone
 
 

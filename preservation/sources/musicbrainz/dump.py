@@ -375,7 +375,7 @@ def _stage_chunk(
     Returns how many were staged, and for the others their place among the chunk's lines
     (0-based) with the problem found in SQL (None for a blank line).
     """
-    reader = _reader(entity, chunk_path, longest)
+    reader = json_reader(entity, chunk_path, longest)
     problem = _SECTIONS[f"problem_{entity}"]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE dump_docs AS SELECT *, ({problem}) AS problem {reader}"
@@ -403,7 +403,9 @@ def _drop_temp_objects(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _reader(entity: str, chunk_path: Path, longest: int) -> str:
+def json_reader(entity: str, chunk_path: Path, longest: int) -> str:
+    """The FROM clause that reads an entity's lines as the import reads them: only its
+    COLUMNS, with lines of up to `longest` bytes (the benchmarks' parse floor uses it too)."""
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[entity].items()) + "}"
     source = str(chunk_path).replace("'", "''")
     return (
@@ -416,10 +418,11 @@ def _locate_bad_lines(
     con: duckdb.DuckDBPyConnection, entity: str, chunk_path: Path, longest: int
 ) -> list[tuple[int, str | None]]:
     problem = _SECTIONS[f"problem_{entity}"]
+    reader = json_reader(entity, chunk_path, longest)
     bad_rows = dict(
         con.execute(
             f"SELECT ordinality, problem FROM (SELECT ordinality, ({problem}) AS problem "
-            f"{_reader(entity, chunk_path, longest)} WITH ORDINALITY) WHERE problem IS NOT NULL"
+            f"{reader} WITH ORDINALITY) WHERE problem IS NOT NULL"
         ).fetchall()
     )
     located: list[tuple[int, str | None]] = []
