@@ -61,7 +61,10 @@ def _bare(expr: str) -> str:
     return f"nullif(regexp_replace(lower(strip_accents({expr})), '{_WORD}', '', 'g'), '')"
 
 
-_NAME = f"array_to_string(list_sort(string_split({_words('n')}, ' ')), ' ')"
+# Not array_to_string: it is a macro that names its list twice (an empty-list test, then the
+# join), and inside a lambda that sorts every name's words twice. string_split never yields an
+# empty list, so string_agg alone gives the same strings.
+_NAME = f"list_aggregate(list_sort(string_split({_words('n')}, ' ')), 'string_agg', ' ')"
 
 FEATURES_SQL = f"""
 WITH writers AS (
