@@ -180,7 +180,7 @@ def parse_floor(dump: Path) -> dict[str, object]:
     values = ", ".join(f'"{name}"' for name in COLUMNS["recording"])
     con = duckdb.connect()
     (rows, _) = con.execute(
-        f"SELECT count(*), sum(hash({values})) {json_reader('recording', dump, 0)}"
+        f"SELECT count(*), sum(hash({values})) {json_reader('recording', dump)}"
     ).fetchall()[0]
     return {"rows": rows}
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import subprocess
+import sys
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -322,3 +326,58 @@ def test_a_line_longer_than_duckdbs_default_object_size_imports(con, tmp_path, r
     assert con.execute(
         "SELECT count(*) FROM recordings WHERE list_contains(release_ids, ?)", [release["id"]]
     ).fetchone()[0] == sum(len(m["tracks"]) for m in release["media"])
+
+
+def test_the_object_size_fits_the_longest_line(monkeypatch):
+    # The windowed look must agree with measuring every line: small sizes, so that lines
+    # around the limit, at the block's start, middle and end, can all be tried.
+    monkeypatch.setattr(dump, "MIN_OBJECT_BYTES", 64)
+    rng = random.Random(78)
+    for _ in range(2_000):
+        lengths = [rng.choice([0, 1, 30, 61, 62, 63, 64, 100, rng.randrange(130)]) for _ in
+                   range(rng.randrange(1, 8))]  # fmt: skip
+        block = b"\n".join(b"x" * n for n in lengths) + rng.choice([b"\n", b""])
+        expected = max(64, dump._longest_line(block) + 2)
+        assert dump._object_size(block) == expected, lengths
+
+
+def test_chunks_go_to_a_named_temp_folder_else_to_ram_with_room(monkeypatch, tmp_path):
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile caches the folder it found
+    ram = tmp_path / "shm"
+    assert dump.chunk_parent(2**20, ram) == Path(tempfile.gettempdir())  # no such folder
+    ram.mkdir()
+    assert dump.chunk_parent(2**20, ram) == ram
+    assert dump.chunk_parent(2**60, ram) == Path(tempfile.gettempdir())  # no room for two
+    named = tmp_path / "named"
+    named.mkdir()
+    monkeypatch.setenv("TMPDIR", str(named))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert dump.chunk_parent(2**20, ram) == named  # the user's choice wins
+
+
+def test_an_import_with_its_chunks_in_ram_cleans_up_there_and_after_the_dead(
+    archive, con, tmp_path, monkeypatch
+):
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    ram = tmp_path / "shm"
+    ram.mkdir()
+    monkeypatch.setattr(dump, "RAM_FOLDER", ram)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    left = ram / f"{dump.CHUNK_FOLDER_PREFIX}{dead}-x1"  # what a killed import leaves
+    left.mkdir()
+    (left / "chunk.jsonl").write_text("{}\n")
+    used: list[Path] = []
+    chunk_parent = dump.chunk_parent
+    monkeypatch.setattr(
+        dump, "chunk_parent", lambda size: used.append(chunk_parent(size)) or used[-1]
+    )
+    result = import_dump(con, archive)
+    assert used and set(used) == {ram}
+    assert {e.entity: (e.staged, e.quarantined) for e in result.entities} == {
+        entity: (len(files), 0) for entity, files in ENTITIES.items()
+    }
+    assert list(ram.iterdir()) == []  # the killed import's folder and this import's are gone
