@@ -229,7 +229,7 @@ def _write_model_outputs(
     con: duckdb.DuckDBPyConnection, scored: model.Scored, pairs: pl.DataFrame, options: LinkOptions
 ) -> None:
     insert_frame(con, "link_pairs", pairs)
-    insert_frame(con, "link_evidence", scored.evidence)
+    insert_frame(con, "link_evidence", scored.evidence, select=model.EVIDENCE_INSERT_SQL)
     insert_frame(
         con,
         "link_review",

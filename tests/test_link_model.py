@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+import polars as pl
 from typer.testing import CliRunner
 
 from preservation import store
@@ -14,13 +15,14 @@ from preservation.cli import app
 from preservation.errors import PreservationError
 from preservation.link import LinkOptions, link
 from preservation.link_evaluate import evaluate, read_gold
-from preservation.link_probabilistic import MIN_RECORDS_TO_TRAIN, score
+from preservation.link_probabilistic import COMPARISONS, MIN_RECORDS_TO_TRAIN, score
 from preservation.link_review import export_review, import_decisions
 from preservation.pipeline import run, sample_dir
 from tests.conftest import AS_OF
 from tests.test_link import HIPPO, _load
 
 GOLD = Path(__file__).parent / "data" / "gold" / "real_pairs.csv"
+FIELDS = [comparison["output_column_name"] for comparison in COMPARISONS]
 TWINS = (
     "internetarchive:item:oar2008-04-24",
     "internetarchive:item:oar2008-04-24.oar2008-04-24.flac",
@@ -54,11 +56,10 @@ def test_concerts_on_other_dates_stay_apart_though_their_titles_read_alike(sampl
     # threshold, to see the weights of a pair that stays far below review.
     scored = score(sample_db, review_weight=-100.0)
     pair = ("internetarchive:item:oar2001-02-04.shnf", "internetarchive:item:oar2002-01-18.shnf")
-    levels = {
-        name: (level, weight)
-        for a, b, name, level, weight in scored.evidence.iter_rows()
-        if (a, b) == pair
-    }
+    (row,) = scored.evidence.filter(
+        (pl.col("record_a") == pair[0]) & (pl.col("record_b") == pair[1])
+    ).iter_rows(named=True)
+    levels = {name: (row[f"{name}_level"], row[f"{name}_weight"]) for name in FIELDS}
     assert levels["title"][0] == "different titles" and levels["title"][1] < -8
     assert levels["people"][0] == "a name in common"
     (probability,) = [p for a, b, _, p in scored.pairs.iter_rows() if (a, b) == pair]
