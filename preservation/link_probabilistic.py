@@ -198,6 +198,8 @@ COMPARISONS = [
         _level("ELSE", "more than 10 s apart", 0.05, 0.7),
     ]),
 ]  # fmt: skip
+# The compared fields, as link_evidence.field names them.
+FIELDS = [comparison["output_column_name"] for comparison in COMPARISONS]
 
 # What the model cannot see, since it adds up fields as if they were independent: the two
 # sides of one disc agree on label, number, performers and year, and differ only in title.
@@ -382,5 +384,5 @@ def _evidence_sql() -> str:
 # Scored.evidence as link_evidence's rows: one per pair and comparison.
 EVIDENCE_INSERT_SQL = "INSERT INTO link_evidence " + " UNION ALL ".join(
     f"SELECT record_a, record_b, '{name}', {name}_level::VARCHAR, {name}_weight FROM new_rows"
-    for name in (comparison["output_column_name"] for comparison in COMPARISONS)
+    for name in FIELDS
 )

@@ -15,14 +15,13 @@ from preservation.cli import app
 from preservation.errors import PreservationError
 from preservation.link import LinkOptions, link
 from preservation.link_evaluate import evaluate, read_gold
-from preservation.link_probabilistic import COMPARISONS, MIN_RECORDS_TO_TRAIN, score
+from preservation.link_probabilistic import FIELDS, MIN_RECORDS_TO_TRAIN, score
 from preservation.link_review import export_review, import_decisions
 from preservation.pipeline import run, sample_dir
 from tests.conftest import AS_OF
 from tests.test_link import HIPPO, _load
 
 GOLD = Path(__file__).parent / "data" / "gold" / "real_pairs.csv"
-FIELDS = [comparison["output_column_name"] for comparison in COMPARISONS]
 TWINS = (
     "internetarchive:item:oar2008-04-24",
     "internetarchive:item:oar2008-04-24.oar2008-04-24.flac",
