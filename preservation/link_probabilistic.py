@@ -363,7 +363,8 @@ def _evidence_sql() -> str:
 
     Wide, and each label an ENUM, because the evidence is held in memory until the link is
     written: a row per pair and comparison repeats both record ids six times (at 2.1 million
-    records and 6 million candidate pairs, 3 GB of the link's 5.3 GB peak)."""
+    records and 6 million candidate pairs, the link's peak RSS was 5.3 GB that way, 3.2 GB
+    this way)."""
     columns = []
     for comparison in COMPARISONS:
         name = comparison["output_column_name"]
